@@ -1,0 +1,106 @@
+//! account-svc owns the customer hierarchy: distributors, partners and
+//! accounts, their companies, plans and programs. Read [`domain`] for the
+//! rules, [`store`] for the SQL, [`grpc`] for the API and the create flow
+//! across services, [`recovery`] for finishing interrupted work.
+
+#![forbid(unsafe_code)]
+
+pub mod domain;
+pub mod error;
+pub mod grpc;
+pub mod recovery;
+pub mod store;
+
+use std::future::Future;
+
+use platform::db::{Db, Migration};
+use proto::account::v1::account_service_server::AccountServiceServer;
+use proto::auth::v1::auth_service_client::AuthServiceClient;
+use proto::billing::v1::billing_service_client::BillingServiceClient;
+use proto::contact::v1::contact_service_client::ContactServiceClient;
+use tonic::transport::Channel;
+
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        description: "customer",
+        sql: include_str!("../migrations/0001_customer.sql"),
+    },
+    Migration {
+        version: 2,
+        description: "partner_setting",
+        sql: include_str!("../migrations/0002_partner_setting.sql"),
+    },
+    Migration {
+        version: 3,
+        description: "company_v2_lifecycle",
+        sql: include_str!("../migrations/0003_company_v2_lifecycle.sql"),
+    },
+    Migration {
+        version: 4,
+        description: "failed_setup",
+        sql: include_str!("../migrations/0004_failed_setup.sql"),
+    },
+    Migration {
+        version: 5,
+        description: "password_policy",
+        sql: include_str!("../migrations/0005_password_policy.sql"),
+    },
+];
+
+/// The services account-svc calls.
+#[derive(Clone)]
+pub struct Peers {
+    pub contacts: ContactServiceClient<Channel>,
+    pub billing: BillingServiceClient<Channel>,
+    pub auth: AuthServiceClient<Channel>,
+}
+
+impl Peers {
+    /// Lazy channels: a peer that is down fails calls, not the start.
+    pub fn connect(contact_url: &str, billing_url: &str, auth_url: &str) -> anyhow::Result<Self> {
+        Ok(Self {
+            contacts: ContactServiceClient::new(platform::grpc::channel(contact_url)?),
+            billing: BillingServiceClient::new(platform::grpc::channel(billing_url)?),
+            auth: AuthServiceClient::new(platform::grpc::channel(auth_url)?),
+        })
+    }
+}
+
+#[derive(Clone)]
+pub struct State {
+    pub db: Db,
+    pub contacts: ContactServiceClient<Channel>,
+    pub billing: BillingServiceClient<Channel>,
+    pub auth: AuthServiceClient<Channel>,
+}
+
+impl State {
+    /// Opens the `account` schema (or `account.db`) and migrates it.
+    pub async fn open(storage: &platform::config::Storage, peers: Peers) -> anyhow::Result<Self> {
+        let db = Db::open(storage, "account", MIGRATIONS).await?;
+        Ok(Self {
+            db,
+            contacts: peers.contacts,
+            billing: peers.billing,
+            auth: peers.auth,
+        })
+    }
+}
+
+pub fn service(state: State) -> AccountServiceServer<grpc::AccountApi> {
+    AccountServiceServer::new(grpc::AccountApi { state })
+}
+
+/// Serves the API, health and reflection on `listener` until `shutdown`, with
+/// the recovery sweep running beside it.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: State,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let sweep = tokio::spawn(recovery::sweep(state.clone()));
+    let served = platform::grpc::serve(listener, service(state), shutdown).await;
+    sweep.abort();
+    served
+}

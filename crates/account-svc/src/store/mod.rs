@@ -1,0 +1,5 @@
+//! account-svc's SQL, one module per aggregate.
+
+pub mod customer;
+pub mod failed_setup;
+pub mod settings;

@@ -1,0 +1,28 @@
+//! auth-svc on its own: `AUTH_SVC_ADDR` (default 127.0.0.1:50054), calling
+//! contact-svc at `CONTACT_SVC_URL` (default http://127.0.0.1:50052) and
+//! account-svc at `ACCOUNT_SVC_URL` (default http://127.0.0.1:50051).
+
+use proto::account::v1::account_service_client::AccountServiceClient;
+use proto::contact::v1::contact_service_client::ContactServiceClient;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    platform::telemetry::init();
+    let storage = platform::config::Storage::from_env();
+    if std::env::args().nth(1).as_deref() == Some("migrate") {
+        // Only the schema: migrating needs neither Redis nor the peers.
+        platform::db::Db::open(&storage, "auth", auth_svc::MIGRATIONS).await?;
+        return Ok(());
+    }
+    let addr = platform::config::var_or("AUTH_SVC_ADDR", "127.0.0.1:50054");
+    let contact_url = platform::config::var_or("CONTACT_SVC_URL", "http://127.0.0.1:50052");
+    let contacts = ContactServiceClient::new(platform::grpc::channel(&contact_url)?);
+    let account_url = platform::config::var_or("ACCOUNT_SVC_URL", "http://127.0.0.1:50051");
+    let accounts = AccountServiceClient::new(platform::grpc::channel(&account_url)?);
+    let cache =
+        platform::cache::Cache::connect(storage.redis_url.as_deref(), &storage.schema_prefix)
+            .await?;
+    let state = auth_svc::State::open(&storage, cache, contacts, accounts).await?;
+    let listener = tokio::net::TcpListener::bind(&addr).await?;
+    auth_svc::serve(listener, state, platform::shutdown::signal()).await
+}

@@ -1,0 +1,79 @@
+//! billing-svc's one error type and its one mapping to gRPC status.
+
+use std::collections::HashMap;
+
+use platform::status::{database, invalid_argument, with_reason};
+use tonic::{Code, Status};
+
+use crate::processor::ProcessorError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("invalid input")]
+    Invalid(Vec<(String, String)>),
+    /// The processor refused the card. `reason_code` is the ErrorInfo reason
+    /// (`CARD_DECLINED`, `CARD_BLACKLISTED`, `FRAUD_SUSPECTED`); `code` and
+    /// `reason` are what the client shows (DESIGN §6: 409 `{code, reason}`).
+    #[error("card declined: {reason}")]
+    Declined {
+        reason_code: &'static str,
+        code: String,
+        reason: String,
+    },
+    #[error("card processor is unavailable")]
+    Unavailable,
+    #[error("payment method not found")]
+    NotFound,
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+}
+
+impl From<ProcessorError> for Error {
+    fn from(e: ProcessorError) -> Self {
+        match e {
+            ProcessorError::Declined { code, reason } => Error::Declined {
+                reason_code: "CARD_DECLINED",
+                code,
+                reason,
+            },
+            ProcessorError::Blacklisted => Error::Declined {
+                reason_code: "CARD_BLACKLISTED",
+                code: "BL".into(),
+                reason: "Card is blacklisted".into(),
+            },
+            ProcessorError::FraudSuspected => Error::Declined {
+                reason_code: "FRAUD_SUSPECTED",
+                code: "FR".into(),
+                reason: "Suspected fraud".into(),
+            },
+            ProcessorError::Unavailable => Error::Unavailable,
+        }
+    }
+}
+
+impl From<Error> for Status {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::Invalid(v) => invalid_argument(&v),
+            Error::Declined {
+                reason_code,
+                code,
+                reason,
+            } => {
+                let message = format!("card declined: {reason}");
+                with_reason(
+                    Code::FailedPrecondition,
+                    message,
+                    reason_code,
+                    HashMap::from([("code".to_owned(), code), ("reason".to_owned(), reason)]),
+                )
+            }
+            Error::Unavailable => {
+                tracing::error!("card processor is unavailable");
+                Status::unavailable("card processor is unavailable")
+            }
+            Error::NotFound => Status::not_found("payment method not found"),
+            Error::Db(e) => database(&e),
+        }
+    }
+}

@@ -1,0 +1,651 @@
+//! The BillingService API: parse the request into domain types, have the
+//! processor verify a card, store what may be kept, answer. Internal callers
+//! only (account-svc, the gateway).
+
+use platform::status::Violations;
+use proto::billing::v1 as pb;
+use tonic::{Request, Response, Status};
+
+use crate::State;
+use crate::domain::{CardFields, CardOnFile, PaymentType, VerifiedCard};
+use crate::error::Error;
+use crate::processor::ProcessorToken;
+use crate::store::payment_method::{self, NewPaymentMethod};
+
+pub struct BillingApi {
+    pub state: State,
+}
+
+fn check_id(field: &str, id: &str) -> Result<(), Error> {
+    if platform::id::is_id(id) {
+        Ok(())
+    } else {
+        Err(Error::Invalid(vec![(
+            field.into(),
+            "must be a 32-character id".into(),
+        )]))
+    }
+}
+
+#[tonic::async_trait]
+impl pb::billing_service_server::BillingService for BillingApi {
+    async fn setup_payment(
+        &self,
+        req: Request<pb::SetupPaymentRequest>,
+    ) -> Result<Response<pb::PaymentMethod>, Status> {
+        let r = req.into_inner();
+        // Violations point where the caller's document holds the payment
+        // (e.g. `payment` in AccountCreateV2), so the client can fix them.
+        let prefix = if r.field_prefix.is_empty() {
+            "payment"
+        } else {
+            r.field_prefix.as_str()
+        };
+        let mut v = Violations::new();
+        v.require_id("customerID", &r.customer_id);
+        let payment_type = v.check(
+            &format!("{prefix}.type"),
+            PaymentType::parse(&r.payment_type),
+        );
+        let card = match (payment_type, &r.card) {
+            (Some(PaymentType::CreditCard), None) => {
+                v.add(format!("{prefix}.creditCard"), "is required for creditCard");
+                None
+            }
+            (Some(PaymentType::CreditCard), Some(c)) => {
+                match VerifiedCard::parse(&CardFields {
+                    card_type: &c.r#type,
+                    number: &c.card_number,
+                    expiration_date: &c.expiration_date,
+                    security_code: &c.security_code,
+                    holder_name: &c.holder_name,
+                    issue_number: &c.issue_number,
+                    start_date: &c.start_date,
+                }) {
+                    Ok(card) => Some(card),
+                    Err(errors) => {
+                        for (field, message) in errors {
+                            v.add(format!("{prefix}.creditCard.{field}"), message);
+                        }
+                        None
+                    }
+                }
+            }
+            // paperCheck bills the parent partner: a card sent along is ignored, never verified.
+            (Some(PaymentType::PaperCheck) | None, _) => None,
+        };
+        // The raw request holds the card number and security code; it goes now.
+        drop(r.card);
+        let Some(payment_type) = payment_type else {
+            return Err(Error::Invalid(v.into_vec()).into());
+        };
+        if !v.is_empty() {
+            return Err(Error::Invalid(v.into_vec()).into());
+        }
+
+        let customer_id = r.customer_id;
+        if r.validate_only {
+            // A dry run for callers that judge a whole document before acting
+            // (account creation): rules only, no processor call, nothing stored.
+            let kept = card.map(VerifiedCard::into_on_file);
+            return Ok(Response::new(answer(
+                customer_id,
+                payment_type,
+                kept.as_ref(),
+            )));
+        }
+        let (kept, token) = match card {
+            None => (None, None),
+            Some(card) => {
+                let verified = self.state.processor.verify(&card).await;
+                // PCI DSS 3.3.1 / 3.4.1: the card number and security code are
+                // dropped here, whatever the processor said. They are never
+                // stored, logged or put in an error message; only the brand,
+                // last four, expiry, holder and the processor's token remain.
+                // Maestro's issue number and start date, which only the
+                // processor needs, go with them.
+                let kept = card.into_on_file();
+                let token = verified.map_err(|e| {
+                    tracing::info!(customer_id, error = %e, last4 = kept.last4, "card not accepted");
+                    Error::from(e)
+                })?;
+                (Some(kept), Some(token))
+            }
+        };
+        let expiration_date = kept.as_ref().map(|k| k.expiry.to_string());
+        payment_method::upsert(
+            &self.state.db,
+            &NewPaymentMethod {
+                customer_id: &customer_id,
+                payment_type: payment_type.as_str(),
+                processor_token: token.as_ref().map(ProcessorToken::as_str),
+                brand: kept.as_ref().map(|k| k.brand.as_str()),
+                last4: kept.as_ref().map(|k| k.last4.as_str()),
+                expiration_date: expiration_date.as_deref(),
+                holder_name: kept
+                    .as_ref()
+                    .map(|k| k.holder_name.as_str())
+                    .filter(|h| !h.is_empty()),
+            },
+        )
+        .await?;
+        let answer = answer(customer_id, payment_type, kept.as_ref());
+        tracing::info!(
+            customer_id = answer.customer_id,
+            payment_type = answer.payment_type,
+            brand = answer.brand,
+            last4 = answer.last4,
+            "payment method set up"
+        );
+        Ok(Response::new(answer))
+    }
+
+    async fn get_payment_method(
+        &self,
+        req: Request<pb::GetPaymentMethodRequest>,
+    ) -> Result<Response<pb::PaymentMethod>, Status> {
+        let r = req.into_inner();
+        check_id("customerID", &r.customer_id)?;
+        let row = payment_method::find(&self.state.db, &r.customer_id)
+            .await?
+            .ok_or(Error::NotFound)?;
+        Ok(Response::new(to_pb(row)))
+    }
+
+    async fn delete_customer_billing(
+        &self,
+        req: Request<pb::DeleteCustomerBillingRequest>,
+    ) -> Result<Response<pb::DeleteCustomerBillingResponse>, Status> {
+        let r = req.into_inner();
+        check_id("customerID", &r.customer_id)?;
+        let removed = payment_method::delete(&self.state.db, &r.customer_id).await?;
+        tracing::info!(
+            customer_id = r.customer_id,
+            removed,
+            "customer billing removed"
+        );
+        Ok(Response::new(pb::DeleteCustomerBillingResponse {}))
+    }
+}
+
+/// The answer to a setup: what was (or, validating only, would be) stored.
+fn answer(
+    customer_id: String,
+    payment_type: PaymentType,
+    kept: Option<&CardOnFile>,
+) -> pb::PaymentMethod {
+    pb::PaymentMethod {
+        customer_id,
+        payment_type: payment_type.as_str().into(),
+        brand: kept
+            .map(|k| k.brand.as_str().to_owned())
+            .unwrap_or_default(),
+        last4: kept.map(|k| k.last4.clone()).unwrap_or_default(),
+        expiration_date: kept.map(|k| k.expiry.to_string()).unwrap_or_default(),
+        holder_name: kept
+            .map(|k| k.holder_name.as_str().to_owned())
+            .unwrap_or_default(),
+    }
+}
+
+fn to_pb(row: payment_method::PaymentMethodRow) -> pb::PaymentMethod {
+    pb::PaymentMethod {
+        customer_id: row.customer_id,
+        payment_type: row.payment_type,
+        brand: row.brand.unwrap_or_default(),
+        last4: row.last4.unwrap_or_default(),
+        expiration_date: row.expiration_date.unwrap_or_default(),
+        holder_name: row.holder_name.unwrap_or_default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use pb::billing_service_server::BillingService as _;
+    use sqlx::Row as _;
+    use tonic::Code;
+
+    use super::*;
+
+    const CUSTOMER: &str = "78717cfafd164deea943cc53d43c2f35";
+
+    /// Each test gets its own SQLite file, removed when the guard drops.
+    struct TestApi {
+        api: BillingApi,
+        dir: std::path::PathBuf,
+    }
+
+    impl Drop for TestApi {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+
+    async fn api() -> TestApi {
+        let dir = std::env::temp_dir().join(format!("billing-svc-{}", platform::id::new_id()));
+        let storage = platform::config::Storage {
+            data_dir: dir.clone(),
+            database_url: None,
+            schema_prefix: String::new(),
+            redis_url: None,
+        };
+        let state = State::open(&storage).await.expect("open");
+        TestApi {
+            api: BillingApi { state },
+            dir,
+        }
+    }
+
+    /// An expiry two years ahead, so the tests do not age.
+    fn future_expiry() -> String {
+        format!(
+            "12/{:02}",
+            (time::OffsetDateTime::now_utc().year() + 2) % 100
+        )
+    }
+
+    fn card_request(card_type: &str, number: &str, code: &str) -> pb::SetupPaymentRequest {
+        pb::SetupPaymentRequest {
+            customer_id: CUSTOMER.into(),
+            payment_type: "creditCard".into(),
+            card: Some(pb::Card {
+                r#type: card_type.into(),
+                card_number: number.into(),
+                expiration_date: future_expiry(),
+                security_code: code.into(),
+                holder_name: "Ann Lee".into(),
+                ..pb::Card::default()
+            }),
+            field_prefix: String::new(),
+            validate_only: false,
+        }
+    }
+
+    async fn stored_rows(t: &TestApi) -> Vec<Vec<Option<String>>> {
+        let rows = sqlx::query("select * from payment_method")
+            .fetch_all(&t.api.state.db.pool)
+            .await
+            .expect("select");
+        rows.iter()
+            .map(|row| {
+                (0..row.len())
+                    .map(|i| row.try_get::<Option<String>, _>(i).expect("text column"))
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn approved_card_stores_only_brand_last4_expiry_and_token() {
+        let t = api().await;
+        let answer = t
+            .api
+            .setup_payment(Request::new(card_request(
+                "VISA",
+                "4111 1111 1111 1111",
+                "123",
+            )))
+            .await
+            .expect("approved")
+            .into_inner();
+        assert_eq!(
+            (
+                answer.payment_type.as_str(),
+                answer.brand.as_str(),
+                answer.last4.as_str(),
+                answer.holder_name.as_str()
+            ),
+            ("creditCard", "VISA", "1111", "Ann Lee")
+        );
+        assert_eq!(answer.expiration_date, future_expiry());
+
+        let rows = stored_rows(&t).await;
+        assert_eq!(rows.len(), 1);
+        for value in rows[0].iter().flatten() {
+            assert!(
+                !value.contains("4111111111111111") && !value.contains("41111111"),
+                "card number stored: {value}"
+            );
+        }
+        let row = sqlx::query("select processor_token, brand, last4, expiration_date from payment_method where customer_id = $1")
+            .bind(CUSTOMER)
+            .fetch_one(&t.api.state.db.pool)
+            .await
+            .expect("row");
+        assert!(
+            row.try_get::<String, _>("processor_token")
+                .expect("token")
+                .starts_with("sbx_")
+        );
+        assert_eq!(row.try_get::<String, _>("brand").expect("brand"), "VISA");
+        assert_eq!(row.try_get::<String, _>("last4").expect("last4"), "1111");
+
+        let got = t
+            .api
+            .get_payment_method(Request::new(pb::GetPaymentMethodRequest {
+                customer_id: CUSTOMER.into(),
+            }))
+            .await
+            .expect("found");
+        assert_eq!(got.into_inner(), answer);
+    }
+
+    /// A Maestro card request: a start date two years back, issue number 1.
+    fn maestro_request(start_date: &str) -> pb::SetupPaymentRequest {
+        let mut req = card_request("MAESTRO", "6759649826438453", "123");
+        if let Some(card) = req.card.as_mut() {
+            card.start_date = start_date.into();
+            card.issue_number = "1".into();
+        }
+        req
+    }
+
+    fn past_start_date() -> String {
+        format!(
+            "01/{:02}",
+            (time::OffsetDateTime::now_utc().year() - 2) % 100
+        )
+    }
+
+    #[tokio::test]
+    async fn approved_maestro_card_is_stored_without_its_start_date() {
+        let t = api().await;
+        let start_date = past_start_date();
+        let answer = t
+            .api
+            .setup_payment(Request::new(maestro_request(&start_date)))
+            .await
+            .expect("approved")
+            .into_inner();
+        assert_eq!(
+            (answer.brand.as_str(), answer.last4.as_str()),
+            ("MAESTRO", "8453")
+        );
+        let row = payment_method::find(&t.api.state.db, CUSTOMER)
+            .await
+            .expect("find")
+            .expect("row");
+        assert_eq!(
+            (row.brand.as_deref(), row.last4.as_deref()),
+            (Some("MAESTRO"), Some("8453"))
+        );
+        let rows = stored_rows(&t).await;
+        assert_eq!(rows.len(), 1);
+        for value in rows[0].iter().flatten() {
+            assert!(
+                !value.contains("6759649826438453") && !value.contains(&start_date),
+                "card number or start date stored: {value}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn maestro_card_without_a_start_date_is_invalid() {
+        let t = api().await;
+        let status = t
+            .api
+            .setup_payment(Request::new(maestro_request("")))
+            .await
+            .expect_err("no start date");
+        assert_eq!(status.code(), Code::InvalidArgument);
+        assert_eq!(
+            platform::status::field_violations(&status),
+            [(
+                "payment.creditCard.startDate".to_owned(),
+                "is required for MAESTRO".to_owned()
+            )]
+        );
+        assert!(stored_rows(&t).await.is_empty());
+    }
+
+    #[tokio::test]
+    async fn declined_card_is_failed_precondition_with_the_issuer_code() {
+        let t = api().await;
+        let status = t
+            .api
+            .setup_payment(Request::new(card_request(
+                "VISA",
+                "4000000000000002",
+                "123",
+            )))
+            .await
+            .expect_err("declined");
+        assert_eq!(status.code(), Code::FailedPrecondition);
+        assert!(
+            !status.message().contains("4000000000000002"),
+            "{}",
+            status.message()
+        );
+        let (reason, metadata) = platform::status::reason(&status).expect("ErrorInfo");
+        assert_eq!(reason, "CARD_DECLINED");
+        assert_eq!(metadata.get("code").map(String::as_str), Some("05"));
+        assert_eq!(
+            metadata.get("reason").map(String::as_str),
+            Some("Do not honor")
+        );
+        assert!(
+            stored_rows(&t).await.is_empty(),
+            "a declined card is not stored"
+        );
+    }
+
+    #[tokio::test]
+    async fn blacklisted_card_is_refused_with_its_own_reason() {
+        let t = api().await;
+        let status = t
+            .api
+            .setup_payment(Request::new(card_request(
+                "VISA",
+                "4100000000000019",
+                "123",
+            )))
+            .await
+            .expect_err("blacklisted");
+        assert_eq!(status.code(), Code::FailedPrecondition);
+        let (reason, metadata) = platform::status::reason(&status).expect("ErrorInfo");
+        assert_eq!(
+            (reason.as_str(), metadata.get("code").map(String::as_str)),
+            ("CARD_BLACKLISTED", Some("BL"))
+        );
+    }
+
+    #[tokio::test]
+    async fn unavailable_processor_is_unavailable_and_stores_nothing() {
+        let t = api().await;
+        let status = t
+            .api
+            .setup_payment(Request::new(card_request(
+                "VISA",
+                "4000000000000119",
+                "123",
+            )))
+            .await
+            .expect_err("unavailable");
+        assert_eq!(status.code(), Code::Unavailable);
+        assert!(stored_rows(&t).await.is_empty());
+    }
+
+    #[tokio::test]
+    async fn invalid_card_names_every_field_under_the_prefix() {
+        let t = api().await;
+        let mut req = card_request("VISA", "4111111111111112", "12");
+        if let Some(card) = req.card.as_mut() {
+            card.expiration_date = "13/40".into();
+        }
+        let status = t
+            .api
+            .setup_payment(Request::new(req))
+            .await
+            .expect_err("invalid");
+        assert_eq!(status.code(), Code::InvalidArgument);
+        assert!(
+            !status.message().contains("4111111111111112"),
+            "{}",
+            status.message()
+        );
+        let fields: Vec<String> = platform::status::field_violations(&status)
+            .into_iter()
+            .map(|(f, _)| f)
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                "payment.creditCard.cardNumber",
+                "payment.creditCard.expirationDate",
+                "payment.creditCard.securityCode"
+            ]
+        );
+        assert!(stored_rows(&t).await.is_empty());
+    }
+
+    #[tokio::test]
+    async fn card_type_must_agree_with_the_number_under_a_given_prefix() {
+        let t = api().await;
+        let mut req = card_request("AMEX", "4111111111111111", "1234");
+        req.field_prefix = "billing".into();
+        let status = t
+            .api
+            .setup_payment(Request::new(req))
+            .await
+            .expect_err("mismatch");
+        assert_eq!(
+            platform::status::field_violations(&status),
+            [(
+                "billing.creditCard.cardNumber".to_owned(),
+                "does not match card type AMEX".to_owned()
+            )]
+        );
+    }
+
+    #[tokio::test]
+    async fn credit_card_without_a_card_or_customer_id_is_invalid() {
+        let t = api().await;
+        let req = pb::SetupPaymentRequest {
+            customer_id: "nope".into(),
+            payment_type: "creditCard".into(),
+            card: None,
+            field_prefix: String::new(),
+            validate_only: false,
+        };
+        let status = t
+            .api
+            .setup_payment(Request::new(req))
+            .await
+            .expect_err("invalid");
+        let fields: Vec<String> = platform::status::field_violations(&status)
+            .into_iter()
+            .map(|(f, _)| f)
+            .collect();
+        assert_eq!(fields, ["customerID", "payment.creditCard"]);
+        let req = pb::SetupPaymentRequest {
+            customer_id: CUSTOMER.into(),
+            payment_type: "cash".into(),
+            card: None,
+            field_prefix: String::new(),
+            validate_only: false,
+        };
+        let status = t
+            .api
+            .setup_payment(Request::new(req))
+            .await
+            .expect_err("invalid");
+        assert_eq!(
+            platform::status::field_violations(&status)[0].0,
+            "payment.type"
+        );
+    }
+
+    #[tokio::test]
+    async fn validate_only_checks_the_rules_without_the_processor_or_storage() {
+        let t = api().await;
+        // A card the processor would decline passes: only the rules are judged.
+        let mut req = card_request("VISA", "4000000000000002", "123");
+        req.validate_only = true;
+        let answer = t
+            .api
+            .setup_payment(Request::new(req))
+            .await
+            .expect("valid")
+            .into_inner();
+        assert_eq!(
+            (answer.brand.as_str(), answer.last4.as_str()),
+            ("VISA", "0002")
+        );
+        assert!(stored_rows(&t).await.is_empty());
+        let mut req = card_request("VISA", "4111111111111112", "123");
+        req.validate_only = true;
+        let status = t
+            .api
+            .setup_payment(Request::new(req))
+            .await
+            .expect_err("invalid");
+        assert_eq!(status.code(), Code::InvalidArgument);
+    }
+
+    #[tokio::test]
+    async fn paper_check_is_stored_without_a_card() {
+        let t = api().await;
+        t.api
+            .setup_payment(Request::new(card_request(
+                "VISA",
+                "4111111111111111",
+                "123",
+            )))
+            .await
+            .expect("card first");
+        let req = pb::SetupPaymentRequest {
+            customer_id: CUSTOMER.into(),
+            payment_type: "paperCheck".into(),
+            card: None,
+            field_prefix: String::new(),
+            validate_only: false,
+        };
+        let answer = t
+            .api
+            .setup_payment(Request::new(req))
+            .await
+            .expect("stored")
+            .into_inner();
+        assert_eq!(
+            (answer.payment_type.as_str(), answer.brand.as_str()),
+            ("paperCheck", "")
+        );
+        let rows = stored_rows(&t).await;
+        assert_eq!(rows.len(), 1);
+        let row = payment_method::find(&t.api.state.db, CUSTOMER)
+            .await
+            .expect("find")
+            .expect("row");
+        assert_eq!(row.payment_type, "paperCheck");
+        assert_eq!(
+            (row.brand, row.last4, row.expiration_date),
+            (None, None, None),
+            "switching to paperCheck clears the card"
+        );
+    }
+
+    #[tokio::test]
+    async fn missing_payment_method_is_not_found_and_delete_is_idempotent() {
+        let t = api().await;
+        let get = || {
+            t.api
+                .get_payment_method(Request::new(pb::GetPaymentMethodRequest {
+                    customer_id: CUSTOMER.into(),
+                }))
+        };
+        assert_eq!(get().await.expect_err("none").code(), Code::NotFound);
+        t.api
+            .setup_payment(Request::new(card_request("MC", "5555555555554444", "123")))
+            .await
+            .expect("approved");
+        for _ in 0..2 {
+            t.api
+                .delete_customer_billing(Request::new(pb::DeleteCustomerBillingRequest {
+                    customer_id: CUSTOMER.into(),
+                }))
+                .await
+                .expect("deleted");
+        }
+        assert_eq!(get().await.expect_err("gone").code(), Code::NotFound);
+    }
+}

@@ -1,0 +1,3 @@
+//! contact-svc's SQL, one module per aggregate.
+
+pub mod contact;

@@ -1,0 +1,69 @@
+//! The gateway's tower stack. Layers run top to bottom for a request.
+
+use axum::Router;
+use axum::extract::Request;
+use axum::http::{HeaderName, HeaderValue};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use tower::ServiceBuilder;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+use crate::AppState;
+use crate::problem::REQUEST_ID;
+
+const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The longest request body accepted; account documents are a few KiB.
+const BODY_LIMIT: usize = 1 << 20;
+
+pub fn app(state: AppState) -> Router {
+    let timeout = state.request_timeout;
+    crate::routes::router(state).layer(
+        ServiceBuilder::new()
+            // 1. Every request gets an id (the client's X-Request-ID when it
+            //    sends a sane one) so logs, problems and services agree on it.
+            .layer(middleware::from_fn(sanitize_request_id))
+            .layer(SetRequestIdLayer::new(X_REQUEST_ID, MakeRequestUuid))
+            // 2. ...and the response echoes it.
+            .layer(PropagateRequestIdLayer::new(X_REQUEST_ID))
+            // 3. One span per request, carrying the id, for the logs.
+            .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+                let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
+                tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id)
+            }))
+            // 4. Problem documents read the id from here.
+            .layer(middleware::from_fn(request_id_scope))
+            // 5. A backstop for work that outlives its deadline; the gRPC
+            //    deadline set from the same value normally answers first (504).
+            .layer(tower_http::timeout::TimeoutLayer::with_status_code(axum::http::StatusCode::GATEWAY_TIMEOUT, timeout + std::time::Duration::from_secs(1)))
+            // 6. Bodies beyond what any route takes are refused unread.
+            .layer(tower_http::limit::RequestBodyLimitLayer::new(BODY_LIMIT)),
+    )
+}
+
+/// Drops a client-sent X-Request-ID that is too long or not printable, so
+/// a fresh one is made instead of logging whatever a client sends.
+async fn sanitize_request_id(mut req: Request, next: Next) -> Response {
+    let bad = req.headers().get(&X_REQUEST_ID).is_some_and(|v| {
+        v.len() > 128
+            || !v
+                .as_bytes()
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(b))
+    });
+    if bad {
+        req.headers_mut().remove(&X_REQUEST_ID);
+    }
+    next.run(req).await
+}
+
+pub async fn request_id_scope(req: Request, next: Next) -> Response {
+    let id = req
+        .headers()
+        .get(&X_REQUEST_ID)
+        .and_then(|v: &HeaderValue| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    REQUEST_ID.scope(id, next.run(req)).await
+}

@@ -1,0 +1,92 @@
+//! The REST gateway: the platform's only public door. It authenticates each
+//! request ([`auth`]), translates REST v1/v2 into gRPC calls to the services
+//! ([`routes`], one module per resource), maps every failure to a problem
+//! document in one place ([`problem`]) and serves the OpenAPI documents and
+//! Swagger UI ([`openapi`]). It owns no tables.
+
+#![forbid(unsafe_code)]
+// A `Problem` is the error response itself, made once per failed request;
+// moving its ~200 bytes costs nothing next to the request's I/O, and boxing
+// it at every `?` would only add noise.
+#![allow(clippy::result_large_err)]
+
+pub mod auth;
+pub mod extract;
+pub mod layers;
+pub mod openapi;
+pub mod problem;
+pub mod routes;
+
+use std::future::Future;
+use std::time::Duration;
+
+use proto::account::v1::account_service_client::AccountServiceClient;
+use proto::auth::v1::auth_service_client::AuthServiceClient;
+use proto::contact::v1::contact_service_client::ContactServiceClient;
+use tonic::transport::Channel;
+
+/// Where the gateway finds each service.
+#[derive(Clone, Debug)]
+pub struct Upstreams {
+    pub account: String,
+    pub contact: String,
+    pub billing: String,
+    pub auth: String,
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub account: AccountServiceClient<Channel>,
+    pub contact: ContactServiceClient<Channel>,
+    pub auth: AuthServiceClient<Channel>,
+    /// Every service's channel by name, for readiness (gRPC health).
+    pub health: Vec<(&'static str, Channel)>,
+    pub cache: platform::cache::Cache,
+    /// The deadline of each request, carried to the services over gRPC.
+    pub request_timeout: Duration,
+}
+
+impl AppState {
+    pub fn new(
+        upstreams: &Upstreams,
+        cache: platform::cache::Cache,
+        request_timeout: Duration,
+    ) -> anyhow::Result<Self> {
+        let account = platform::grpc::channel(&upstreams.account)?;
+        let contact = platform::grpc::channel(&upstreams.contact)?;
+        let billing = platform::grpc::channel(&upstreams.billing)?;
+        let auth = platform::grpc::channel(&upstreams.auth)?;
+        Ok(Self {
+            account: AccountServiceClient::new(account.clone()),
+            contact: ContactServiceClient::new(contact.clone()),
+            auth: AuthServiceClient::new(auth.clone()),
+            health: vec![
+                ("partner.account.v1.AccountService", account),
+                ("partner.contact.v1.ContactService", contact),
+                ("partner.billing.v1.BillingService", billing),
+                ("partner.auth.v1.AuthService", auth),
+            ],
+            cache,
+            request_timeout,
+        })
+    }
+}
+
+/// Serves the gateway on `listener` until `shutdown`, then lets in-flight
+/// requests finish.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, "gateway listening");
+    axum::serve(
+        listener,
+        layers::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await?;
+    tracing::info!("gateway stopped");
+    Ok(())
+}

@@ -1,0 +1,66 @@
+//! The OpenAPI documents, generated from the handlers' annotations, and the
+//! Swagger UI, served from the binary (no CDN).
+
+use axum::Router;
+use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa_swagger_ui::{SwaggerUi, Url};
+
+use crate::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Partner platform API",
+        description = "Create and run your customers' accounts headlessly. Get a token at `POST /oauth2/token` \
+                       (client credentials), then call `/v1/api/…` or `/v2/api/…` with `Authorization: Bearer <token>`. \
+                       Errors are RFC 9457 problem documents.",
+        license(name = "Apache-2.0")
+    ),
+    tags(
+        (name = "oauth2", description = "Tokens (RFC 6749 §4.4, RFC 7009, RFC 7662)"),
+        (name = "accounts", description = "Partners and accounts"),
+        (name = "plans", description = "The plan catalogue"),
+        (name = "me", description = "Who the token acts for"),
+        (name = "roles", description = "Roles and their permissions"),
+        (name = "clients", description = "API clients and their secrets"),
+        (name = "partners", description = "API access requests and partner settings"),
+        (name = "contacts", description = "Contacts of partners and accounts, their roles and passwords"),
+        (name = "company", description = "A customer's company and address validation"),
+        (name = "health", description = "Probes")
+    )
+)]
+struct Base;
+
+/// One API version's document: the base, the parts merged in, the security
+/// schemes the operations name.
+pub fn document(
+    version: &str,
+    parts: impl IntoIterator<Item = utoipa::openapi::OpenApi>,
+) -> utoipa::openapi::OpenApi {
+    let mut doc = Base::openapi();
+    doc.info.version = version.to_owned();
+    for part in parts {
+        doc.merge(part);
+    }
+    let components = doc.components.get_or_insert_with(Default::default);
+    components.add_security_scheme(
+        "bearer",
+        SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+    );
+    components.add_security_scheme(
+        "basic",
+        SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Basic).build()),
+    );
+    doc
+}
+
+/// `/swagger` (UI), `/swagger/v1/swagger.json`, `/swagger/v2/swagger.json`.
+pub fn swagger(v1: utoipa::openapi::OpenApi, v2: utoipa::openapi::OpenApi) -> Router<AppState> {
+    SwaggerUi::new("/swagger")
+        .urls(vec![
+            (Url::new("v1", "/swagger/v1/swagger.json"), v1),
+            (Url::new("v2", "/swagger/v2/swagger.json"), v2),
+        ])
+        .into()
+}

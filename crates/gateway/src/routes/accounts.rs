@@ -1,0 +1,541 @@
+//! `/accounts`: partners and accounts (DESIGN §6), answered by account-svc,
+//! in v1's models.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::{Json, extract::State};
+use proto::account::v1 as pb;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+use crate::auth::Caller;
+use crate::extract::{ApiJson, ApiPath as Path, ApiQuery, paging};
+use crate::problem::Problem;
+
+/// v1's account routes; v2 has its own list, create and get
+/// ([`super::accounts_v2`]) and shares HEAD and DELETE.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_accounts, create_account))
+        .routes(routes!(get_account, head_account, delete_account))
+}
+
+/// An account or partner as the reference's AccountGet shows it.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AccountGet {
+    pub programs: Vec<String>,
+    #[serde(rename = "customerID")]
+    pub customer_id: String,
+    #[serde(rename = "userName")]
+    pub user_name: String,
+    /// When the customer was created (RFC 3339, UTC).
+    #[serde(rename = "purchaseDate")]
+    pub purchase_date: String,
+    /// Empty for the root distributor.
+    #[serde(rename = "parentPartnerID")]
+    pub parent_partner_id: String,
+    #[serde(rename = "planName")]
+    pub plan_name: String,
+    /// `enabled` or `disabled`.
+    pub state: String,
+    /// `account` or `partner`.
+    pub kind: String,
+    /// The owner contact created with the customer.
+    #[serde(rename = "ownerContactID", default)]
+    pub owner_contact_id: String,
+    /// For partners: `distributor`, `partner` or `advisor`.
+    #[serde(
+        rename = "partnerProgram",
+        skip_serializing_if = "String::is_empty",
+        default
+    )]
+    pub partner_program: String,
+}
+
+impl From<pb::Customer> for AccountGet {
+    fn from(c: pb::Customer) -> Self {
+        let partner = c.kind == pb::CustomerKind::Partner as i32;
+        Self {
+            programs: c.programs,
+            customer_id: c.customer_id,
+            user_name: c.user_name,
+            purchase_date: c.purchase_date,
+            parent_partner_id: c.parent_partner_id,
+            plan_name: c.plan_name,
+            state: c.state,
+            kind: if partner { "partner" } else { "account" }.into(),
+            partner_program: c.partner_program,
+            owner_contact_id: c.owner_contact_id,
+        }
+    }
+}
+
+/// A page of accounts.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AccountPage {
+    /// Items on this page.
+    pub count: i64,
+    /// Items matching the filter, on every page.
+    pub total: i64,
+    pub items: Vec<AccountGet>,
+    /// Pass as `after` for the next page; absent on the last page.
+    #[serde(
+        rename = "nextCursor",
+        skip_serializing_if = "Option::is_none",
+        default
+    )]
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// Only the direct customers of this partner.
+    #[serde(rename = "parentPartnerID")]
+    #[param(rename = "parentPartnerID", pattern = "^[0-9a-f]{32}$")]
+    pub parent_partner_id: Option<String>,
+    /// Only the customer with this user name (case-insensitive).
+    #[serde(rename = "userName")]
+    #[param(rename = "userName")]
+    pub user_name: Option<String>,
+    /// Only customers on this plan.
+    #[serde(rename = "planName")]
+    #[param(rename = "planName")]
+    pub plan_name: Option<String>,
+    /// Items to skip (default 0).
+    #[param(value_type = Option<i64>, minimum = 0)]
+    pub skip: Option<String>,
+    /// Items per page: 1..=1000, default 100. More than 1000 answers 400.
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 1000)]
+    pub take: Option<String>,
+    /// The `nextCursor` of the previous page (keyset paging).
+    #[param(pattern = "^[0-9a-f]{32}$")]
+    pub after: Option<String>,
+}
+
+/// List the partners and accounts below the caller.
+#[utoipa::path(get, path = "/accounts", tag = "accounts", params(ListQuery),
+    responses(
+        (status = 200, description = "A page of accounts", body = AccountPage),
+        (status = 400, description = "Bad filter or paging", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks accounts:read", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "A service is down", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = ["accounts:read"])))]
+pub async fn list_accounts(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> Result<Json<AccountPage>, Problem> {
+    caller.require("accounts:read")?;
+    let page = fetch_page(&state, &caller, q).await?;
+    let items: Vec<AccountGet> = page.items.into_iter().map(AccountGet::from).collect();
+    Ok(Json(AccountPage {
+        count: items.len() as i64,
+        total: page.total,
+        items,
+        next_cursor: Some(page.next_cursor).filter(|c| !c.is_empty()),
+    }))
+}
+
+/// One page of the customers below the caller, for either version's view.
+pub async fn fetch_page(
+    state: &AppState,
+    caller: &Caller,
+    q: ListQuery,
+) -> Result<pb::ListCustomersResponse, Problem> {
+    for (field, value) in [
+        ("parentPartnerID", &q.parent_partner_id),
+        ("after", &q.after),
+    ] {
+        if value.as_deref().is_some_and(|v| !platform::id::is_id(v)) {
+            return Err(Problem::field(field, "must be a 32-character id"));
+        }
+    }
+    let (skip, take) = paging(q.skip.as_deref(), q.take.as_deref())?;
+    Ok(state
+        .account
+        .clone()
+        .list_customers(caller.ctx.request(pb::ListCustomersRequest {
+            parent_partner_id: q.parent_partner_id.unwrap_or_default(),
+            user_name: q.user_name.unwrap_or_default(),
+            plan_name: q.plan_name.unwrap_or_default(),
+            skip,
+            take,
+            after: q.after.unwrap_or_default(),
+        }))
+        .await?
+        .into_inner())
+}
+
+/// The reference's v1 account creation model, plus `partnerProgram` to create
+/// a partner instead of an account.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountCreate {
+    /// Programs the customer subscribes to (at least one for accounts).
+    #[serde(default)]
+    #[schema(value_type = Vec<Program>)]
+    pub programs: Vec<String>,
+    #[schema(required = true, nullable = false)]
+    pub general: Option<General>,
+    #[schema(required = true, nullable = false)]
+    pub company: Option<CompanyV1>,
+    /// Required for accounts; the root's partners may be created with `paperCheck`.
+    #[schema(required = true, nullable = false)]
+    pub payment: Option<Payment>,
+    /// Required for accounts: one of the parent's account plans (`GET accounts/{parent}/plans`).
+    /// A partner without one gets the default partner plan.
+    #[serde(default)]
+    #[schema(max_length = 50)]
+    pub plan_name: Option<String>,
+    /// `partner` or `advisor` creates a partner; absent creates an account.
+    #[serde(default)]
+    #[schema(value_type = Option<PartnerProgram>)]
+    pub partner_program: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, ToSchema)]
+pub enum Program {
+    Email,
+    Voice,
+    Storage,
+    Backup,
+    Security,
+}
+
+#[derive(Debug, Clone, Copy, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PartnerProgram {
+    Partner,
+    Advisor,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct General {
+    /// The account's user name: 1..=15 letters, digits, `.`, `-`, `_`; unique.
+    #[schema(
+        required = true,
+        min_length = 1,
+        max_length = 15,
+        pattern = "^[A-Za-z0-9._-]{1,15}$"
+    )]
+    pub account_name: Option<String>,
+    /// The parent partner; defaults to the caller's own partner.
+    #[serde(rename = "parentPartnerID", default)]
+    #[schema(pattern = "^[0-9a-f]{32}$")]
+    pub parent_partner_id: Option<String>,
+    #[schema(required = true, nullable = false)]
+    pub owner: Option<Owner>,
+    /// Only `ExternalPartnerID`, `ExternalReferralID`, `PaymentMethodConfirmationRequired`; values ≤ 255.
+    #[serde(default)]
+    pub options: Option<std::collections::HashMap<String, String>>,
+}
+
+/// The account's owner contact.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Owner {
+    /// Unique platform-wide, case-insensitive.
+    #[schema(required = true, nullable = false, min_length = 1, max_length = 50)]
+    pub login: Option<String>,
+    /// At least 6 characters with letters and digits. Never shown again.
+    #[schema(required = true, nullable = false, min_length = 6, max_length = 128, format = Password)]
+    pub password: Option<String>,
+    #[schema(required = true, nullable = false, min_length = 1, max_length = 50)]
+    pub name: Option<String>,
+    #[schema(required = true, nullable = false, max_length = 50, format = Email)]
+    pub email: Option<String>,
+    #[serde(default)]
+    #[schema(max_length = 50)]
+    pub cellular_phone: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct CompanyV1 {
+    #[schema(required = true, nullable = false, min_length = 1, max_length = 255)]
+    pub name: Option<String>,
+    #[serde(default)]
+    #[schema(max_length = 50)]
+    pub phone: Option<String>,
+    #[schema(required = true, nullable = false)]
+    pub address: Option<AddressV1>,
+}
+
+/// v1 address; v2 calls `street` `addressLine1`.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct AddressV1 {
+    #[schema(required = true, nullable = false, min_length = 1, max_length = 100)]
+    pub street: Option<String>,
+    #[schema(required = true, nullable = false, min_length = 1, max_length = 100)]
+    pub city: Option<String>,
+    /// Required (name or ISO 3166-2 code) in US, CA, NL, IT and DE.
+    #[serde(default)]
+    #[schema(max_length = 100)]
+    pub state: Option<String>,
+    #[serde(default)]
+    #[schema(max_length = 20)]
+    pub zip: Option<String>,
+    /// ISO 3166 country name or alpha-2 code.
+    #[schema(required = true, nullable = false, min_length = 2, max_length = 100)]
+    pub country: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Payment {
+    /// `creditCard` (needs `creditCard`) or `paperCheck` (bills the parent).
+    #[serde(rename = "type")]
+    #[schema(required = true, nullable = false, value_type = Option<PaymentType>)]
+    pub kind: Option<String>,
+    pub credit_card: Option<CreditCard>,
+}
+
+#[derive(Debug, Clone, Copy, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum PaymentType {
+    CreditCard,
+    PaperCheck,
+}
+
+/// The card goes to the processor and is dropped: only brand, last four
+/// digits and expiry are kept.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreditCard {
+    /// AMEX, DC, DISCOVER, MC or VISA.
+    #[serde(rename = "type")]
+    #[schema(required = true, nullable = false, value_type = Option<CardType>)]
+    pub kind: Option<String>,
+    #[schema(
+        required = true,
+        nullable = false,
+        max_length = 20,
+        pattern = "^[0-9 -]{12,20}$"
+    )]
+    pub card_number: Option<String>,
+    /// `MM/YY`
+    #[schema(
+        required = true,
+        nullable = false,
+        pattern = "^(0[1-9]|1[0-2])/[0-9]{2}$"
+    )]
+    pub expiration_date: Option<String>,
+    #[schema(required = true, nullable = false, pattern = "^[0-9]{3,4}$")]
+    pub security_code: Option<String>,
+    #[serde(default)]
+    #[schema(max_length = 100)]
+    pub holder_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, ToSchema)]
+#[allow(clippy::upper_case_acronyms)]
+pub enum CardType {
+    AMEX,
+    DC,
+    DISCOVER,
+    MC,
+    VISA,
+}
+
+impl AccountCreate {
+    fn into_request(self) -> pb::CreateCustomerRequest {
+        let general = self.general.unwrap_or_default();
+        let owner = general.owner.map(|o| pb::Owner {
+            login: o.login.unwrap_or_default(),
+            password: o.password.unwrap_or_default(),
+            name: o.name.unwrap_or_default(),
+            email: o.email.unwrap_or_default(),
+            cellular_phone: o.cellular_phone.unwrap_or_default(),
+            ..Default::default()
+        });
+        let company = self.company.map(|c| {
+            let a = c.address.unwrap_or_default();
+            pb::Company {
+                name: c.name.unwrap_or_default(),
+                phone: c.phone.unwrap_or_default(),
+                address: Some(proto::common::v1::Address {
+                    line1: a.street.unwrap_or_default(),
+                    line2: String::new(),
+                    line3: String::new(),
+                    city: a.city.unwrap_or_default(),
+                    state: a.state.unwrap_or_default(),
+                    zip: a.zip.unwrap_or_default(),
+                    country: a.country.unwrap_or_default(),
+                }),
+                ..Default::default()
+            }
+        });
+        let payment = self.payment.map(|p| pb::Payment {
+            r#type: p.kind.unwrap_or_default(),
+            credit_card: p.credit_card.map(|c| pb::CreditCard {
+                r#type: c.kind.unwrap_or_default(),
+                card_number: c.card_number.unwrap_or_default(),
+                expiration_date: c.expiration_date.unwrap_or_default(),
+                security_code: c.security_code.unwrap_or_default(),
+                holder_name: c.holder_name.unwrap_or_default(),
+                ..Default::default()
+            }),
+        });
+        pb::CreateCustomerRequest {
+            parent_partner_id: general.parent_partner_id.unwrap_or_default(),
+            account_name: general.account_name.unwrap_or_default(),
+            programs: self.programs,
+            plan_name: self.plan_name.unwrap_or_default(),
+            partner_program: self.partner_program.unwrap_or_default(),
+            company,
+            owner,
+            payment,
+            options: general.options.unwrap_or_default(),
+        }
+    }
+}
+
+/// v1 spells v2's `addressLine1` as `street`; the other lines do not exist.
+pub fn v1_field(field: &str) -> String {
+    field.replace("address.addressLine1", "address.street")
+}
+
+/// Create an account, or a partner when `partnerProgram` is given.
+///
+/// The owner contact and the payment method are created with it; if any part
+/// fails, nothing is kept. A card the processor declines answers 409 with the
+/// processor's `code` and `reason`.
+#[utoipa::path(post, path = "/accounts", tag = "accounts", request_body = AccountCreate,
+    responses(
+        (status = 201, description = "Created", body = AccountGet),
+        (status = 400, description = "Bad input; `errors` names each field", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks accounts:write", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "User name or login taken, or card declined (`code`, `reason`)", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "A service is down; nothing was created", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = ["accounts:write"])))]
+pub async fn create_account(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<AccountCreate>,
+) -> Result<Response, Problem> {
+    caller.require("accounts:write")?;
+    let created = state
+        .account
+        .clone()
+        .create_customer(caller.ctx.request(body.into_request()))
+        .await
+        .map_err(|s| Problem::from(s).rename_fields(v1_field))?
+        .into_inner();
+    Ok((StatusCode::CREATED, Json(AccountGet::from(created))).into_response())
+}
+
+/// Look up a partner or account by id.
+#[utoipa::path(get, path = "/accounts/{customerID}", tag = "accounts",
+    params(("customerID" = String, Path, description = "The customer's id")),
+    responses(
+        (status = 200, description = "The customer", body = AccountGet),
+        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks accounts:read", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such customer below the caller", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "A service is down", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = ["accounts:read"])))]
+pub async fn get_account(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(customer_id): Path<String>,
+) -> Result<Json<AccountGet>, Problem> {
+    caller.require("accounts:read")?;
+    let c = state
+        .account
+        .clone()
+        .get_customer(caller.ctx.request(pb::GetCustomerRequest { customer_id }))
+        .await?
+        .into_inner();
+    Ok(Json(c.into()))
+}
+
+/// Is this user name taken? `200` taken, `404` available. (For HEAD the path
+/// segment is the user name, not an id.)
+#[utoipa::path(head, path = "/accounts/{customerID}", tag = "accounts",
+    params(("customerID" = String, Path, description = "For HEAD: the user name to check")),
+    responses(
+        (status = 200, description = "The user name is taken"),
+        (status = 401, description = "No or bad token"),
+        (status = 403, description = "The token lacks accounts:read"),
+        (status = 404, description = "The user name is available"),
+        (status = 503, description = "A service is down"),
+    ),
+    security(("bearer" = ["accounts:read"])))]
+pub async fn head_account(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(user_name): Path<String>,
+) -> Result<StatusCode, Problem> {
+    caller.require("accounts:read")?;
+    let taken = state
+        .account
+        .clone()
+        .user_name_taken(caller.ctx.request(pb::UserNameTakenRequest { user_name }))
+        .await?
+        .into_inner()
+        .taken;
+    Ok(if taken {
+        StatusCode::OK
+    } else {
+        StatusCode::NOT_FOUND
+    })
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DeleteQuery {
+    /// Why the customer is deleted (required, ≤ 512 characters).
+    #[param(
+        required = true,
+        min_length = 1,
+        max_length = 512,
+        pattern = r"^[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
+    )]
+    pub reason: Option<String>,
+    /// ≤ 512 characters.
+    #[param(max_length = 512, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
+    pub comments: Option<String>,
+}
+
+/// Delete an account, or a partner without customers. Irreversible: only a
+/// tombstone (who, when, why) is kept.
+#[utoipa::path(delete, path = "/accounts/{customerID}", tag = "accounts",
+    params(("customerID" = String, Path, description = "The customer's id"), DeleteQuery),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 400, description = "No reason, or one too long", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks accounts:write", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such customer below the caller", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A partner that still has customers, or the caller's own partner", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "A service is down; retry to finish", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = ["accounts:write"])))]
+pub async fn delete_account(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(customer_id): Path<String>,
+    ApiQuery(q): ApiQuery<DeleteQuery>,
+) -> Result<StatusCode, Problem> {
+    caller.require("accounts:write")?;
+    state
+        .account
+        .clone()
+        .delete_customer(caller.ctx.request(pb::DeleteCustomerRequest {
+            customer_id,
+            reason: q.reason.unwrap_or_default(),
+            comments: q.comments.unwrap_or_default(),
+        }))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

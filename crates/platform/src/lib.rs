@@ -1,0 +1,20 @@
+//! Mechanisms every service shares, and no business rules.
+//!
+//! Read in this order: [`config`] (environment), [`telemetry`] (logs),
+//! [`db`] (pool, schema, embedded migrations on SQLite or PostgreSQL),
+//! [`cache`] (Redis or in-process), [`context`] (what travels with a gRPC
+//! call: principal, request id, deadline), [`grpc`] (server kit: health,
+//! reflection, graceful shutdown; clients), [`status`] (field violations).
+
+#![forbid(unsafe_code)]
+
+pub mod cache;
+pub mod config;
+pub mod context;
+pub mod db;
+pub mod grpc;
+pub mod id;
+pub mod net;
+pub mod shutdown;
+pub mod status;
+pub mod telemetry;

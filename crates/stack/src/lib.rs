@@ -1,0 +1,286 @@
+//! The all-in-one launcher: every service in one process, each a real gRPC
+//! server on its own loopback port, and the gateway in front; embedded
+//! SQLite and an in-process cache unless `DATABASE_URL` / `REDIS_URL` say
+//! otherwise. `cargo run` starts it; the end-to-end tests start one per test
+//! (port 0, their own data) and may stop and restart single services.
+
+#![forbid(unsafe_code)]
+
+pub mod bootstrap;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use platform::config::{Storage, var, var_or};
+use platform::shutdown::Shutdown;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Svc {
+    Account,
+    Contact,
+    Billing,
+    Auth,
+}
+
+impl Svc {
+    pub const ALL: [Svc; 4] = [Svc::Account, Svc::Contact, Svc::Billing, Svc::Auth];
+
+    fn name(self) -> &'static str {
+        match self {
+            Svc::Account => "account-svc",
+            Svc::Contact => "contact-svc",
+            Svc::Billing => "billing-svc",
+            Svc::Auth => "auth-svc",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub storage: Storage,
+    pub gateway_addr: SocketAddr,
+    pub service_addrs: HashMap<Svc, SocketAddr>,
+    pub bootstrap: bootstrap::Settings,
+    /// The deadline of each REST request (`REQUEST_TIMEOUT_SECONDS`).
+    pub request_timeout: Duration,
+}
+
+fn addr(key: &str, default: &str) -> anyhow::Result<SocketAddr> {
+    var_or(key, default)
+        .parse()
+        .with_context(|| format!("{key} must be host:port"))
+}
+
+impl Config {
+    /// The environment, with the defaults of a local run.
+    pub fn from_env() -> anyhow::Result<Self> {
+        let timeout: u64 = var("REQUEST_TIMEOUT_SECONDS")
+            .map(|v| v.parse())
+            .transpose()
+            .context("REQUEST_TIMEOUT_SECONDS must be a number")?
+            .unwrap_or(30);
+        Ok(Self {
+            storage: Storage::from_env(),
+            gateway_addr: addr("GATEWAY_ADDR", "127.0.0.1:8080")?,
+            service_addrs: HashMap::from([
+                (Svc::Account, addr("ACCOUNT_SVC_ADDR", "127.0.0.1:50051")?),
+                (Svc::Contact, addr("CONTACT_SVC_ADDR", "127.0.0.1:50052")?),
+                (Svc::Billing, addr("BILLING_SVC_ADDR", "127.0.0.1:50053")?),
+                (Svc::Auth, addr("AUTH_SVC_ADDR", "127.0.0.1:50054")?),
+            ]),
+            bootstrap: bootstrap::Settings::from_env()?,
+            request_timeout: Duration::from_secs(timeout.clamp(1, 300)),
+        })
+    }
+
+    /// Every port chosen by the OS, for tests.
+    pub fn ephemeral(storage: Storage) -> Self {
+        let any: SocketAddr = SocketAddr::from(([127, 0, 0, 1], 0));
+        Self {
+            storage,
+            gateway_addr: any,
+            service_addrs: Svc::ALL.into_iter().map(|s| (s, any)).collect(),
+            bootstrap: bootstrap::Settings::default(),
+            request_timeout: Duration::from_secs(15),
+        }
+    }
+}
+
+/// A service's state, kept so the service can be stopped and served again.
+#[derive(Clone)]
+enum ServiceState {
+    Account(account_svc::State),
+    Contact(contact_svc::State),
+    Billing(billing_svc::State),
+    Auth(auth_svc::State),
+}
+
+struct Running {
+    shutdown: Shutdown,
+    task: JoinHandle<anyhow::Result<()>>,
+}
+
+pub struct Stack {
+    pub gateway_addr: SocketAddr,
+    pub service_addrs: HashMap<Svc, SocketAddr>,
+    pub credentials: bootstrap::Credentials,
+    states: HashMap<Svc, ServiceState>,
+    running: HashMap<Svc, Running>,
+    gateway: Running,
+}
+
+fn url(addr: SocketAddr) -> String {
+    format!("http://{addr}")
+}
+
+impl Stack {
+    /// Binds every port, opens and migrates every store, serves every
+    /// service, runs the bootstrap and opens the gateway.
+    pub async fn start(config: Config) -> anyhow::Result<Self> {
+        let mut listeners = HashMap::new();
+        let mut service_addrs = HashMap::new();
+        for svc in Svc::ALL {
+            let listener = TcpListener::bind(config.service_addrs[&svc])
+                .await
+                .with_context(|| format!("binding {}", svc.name()))?;
+            service_addrs.insert(svc, listener.local_addr()?);
+            listeners.insert(svc, listener);
+        }
+        let gateway_listener = TcpListener::bind(config.gateway_addr)
+            .await
+            .with_context(|| format!("binding the gateway to {}", config.gateway_addr))?;
+        let gateway_addr = gateway_listener.local_addr()?;
+        let urls: HashMap<Svc, String> = service_addrs.iter().map(|(s, a)| (*s, url(*a))).collect();
+
+        let storage = &config.storage;
+        let cache =
+            platform::cache::Cache::connect(storage.redis_url.as_deref(), &storage.schema_prefix)
+                .await?;
+        let contacts = || -> anyhow::Result<_> {
+            Ok(
+                proto::contact::v1::contact_service_client::ContactServiceClient::new(
+                    platform::grpc::channel(&urls[&Svc::Contact])?,
+                ),
+            )
+        };
+        let peers = account_svc::Peers::connect(
+            &urls[&Svc::Contact],
+            &urls[&Svc::Billing],
+            &urls[&Svc::Auth],
+        )?;
+        let states = HashMap::from([
+            (
+                Svc::Account,
+                ServiceState::Account(account_svc::State::open(storage, peers).await?),
+            ),
+            (
+                Svc::Contact,
+                ServiceState::Contact(contact_svc::State::open(storage).await?),
+            ),
+            (
+                Svc::Billing,
+                ServiceState::Billing(billing_svc::State::open(storage).await?),
+            ),
+            (
+                Svc::Auth,
+                ServiceState::Auth(
+                    auth_svc::State::open(
+                        storage,
+                        cache.clone(),
+                        contacts()?,
+                        proto::account::v1::account_service_client::AccountServiceClient::new(
+                            platform::grpc::channel(&urls[&Svc::Account])?,
+                        ),
+                    )
+                    .await?,
+                ),
+            ),
+        ]);
+        let mut running = HashMap::new();
+        for (svc, listener) in listeners {
+            running.insert(svc, serve(&states[&svc], listener));
+        }
+
+        let credentials = bootstrap::run(
+            proto::account::v1::account_service_client::AccountServiceClient::new(
+                platform::grpc::channel(&urls[&Svc::Account])?,
+            ),
+            proto::auth::v1::auth_service_client::AuthServiceClient::new(platform::grpc::channel(
+                &urls[&Svc::Auth],
+            )?),
+            &config.bootstrap,
+            &storage.data_dir,
+        )
+        .await?;
+
+        let upstreams = gateway::Upstreams {
+            account: urls[&Svc::Account].clone(),
+            contact: urls[&Svc::Contact].clone(),
+            billing: urls[&Svc::Billing].clone(),
+            auth: urls[&Svc::Auth].clone(),
+        };
+        let app = gateway::AppState::new(&upstreams, cache, config.request_timeout)?;
+        let gateway_shutdown = Shutdown::new();
+        let task = tokio::spawn(gateway::serve(
+            gateway_listener,
+            app,
+            gateway_shutdown.wait(),
+        ));
+        let gateway = Running {
+            shutdown: gateway_shutdown,
+            task,
+        };
+        Ok(Self {
+            gateway_addr,
+            service_addrs,
+            credentials,
+            states,
+            running,
+            gateway,
+        })
+    }
+
+    pub fn gateway_url(&self) -> String {
+        url(self.gateway_addr)
+    }
+
+    pub fn service_url(&self, svc: Svc) -> String {
+        url(self.service_addrs[&svc])
+    }
+
+    /// A service's database, for tests that check what is (not) stored.
+    pub fn db(&self, svc: Svc) -> platform::db::Db {
+        match &self.states[&svc] {
+            ServiceState::Account(s) => s.db.clone(),
+            ServiceState::Contact(s) => s.db.clone(),
+            ServiceState::Billing(s) => s.db.clone(),
+            ServiceState::Auth(s) => s.db.clone(),
+        }
+    }
+
+    /// Stops one service as an outage would: its port closes.
+    pub async fn stop_service(&mut self, svc: Svc) -> anyhow::Result<()> {
+        if let Some(r) = self.running.remove(&svc) {
+            r.shutdown.trigger();
+            r.task.await??;
+        }
+        Ok(())
+    }
+
+    /// Serves a stopped service again on its port, with its data.
+    pub async fn start_service(&mut self, svc: Svc) -> anyhow::Result<()> {
+        if self.running.contains_key(&svc) {
+            return Ok(());
+        }
+        let listener = TcpListener::bind(self.service_addrs[&svc]).await?;
+        self.running
+            .insert(svc, serve(&self.states[&svc], listener));
+        Ok(())
+    }
+
+    /// Stops the gateway first (no new requests), then the services.
+    pub async fn shutdown(mut self) -> anyhow::Result<()> {
+        self.gateway.shutdown.trigger();
+        (&mut self.gateway.task).await??;
+        for svc in Svc::ALL {
+            self.stop_service(svc).await?;
+        }
+        Ok(())
+    }
+}
+
+fn serve(state: &ServiceState, listener: TcpListener) -> Running {
+    let shutdown = Shutdown::new();
+    let stop = shutdown.wait();
+    let task = match state.clone() {
+        ServiceState::Account(s) => tokio::spawn(account_svc::serve(listener, s, stop)),
+        ServiceState::Contact(s) => tokio::spawn(contact_svc::serve(listener, s, stop)),
+        ServiceState::Billing(s) => tokio::spawn(billing_svc::serve(listener, s, stop)),
+        ServiceState::Auth(s) => tokio::spawn(auth_svc::serve(listener, s, stop)),
+    };
+    Running { shutdown, task }
+}

@@ -1,0 +1,76 @@
+//! `stack`: every service and the gateway in one process (what `cargo run`
+//! starts). `stack bootstrap` runs only the bootstrap against services that
+//! are already running (`ACCOUNT_SVC_URL`, `AUTH_SVC_URL`), for a Kubernetes Job.
+
+use platform::config::var_or;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    platform::telemetry::init();
+    if std::env::args().nth(1).as_deref() == Some("bootstrap") {
+        return bootstrap_only().await;
+    }
+    let config = stack::Config::from_env()?;
+    let data_dir = config.storage.data_dir.clone();
+    let started = std::time::Instant::now();
+    let stack = stack::Stack::start(config).await?;
+    let c = &stack.credentials;
+    println!();
+    println!(
+        "Partner platform ready in {:.1}s at {}",
+        started.elapsed().as_secs_f64(),
+        stack.gateway_url()
+    );
+    println!("  OpenAPI:   {}/swagger", stack.gateway_url());
+    println!("  client_id: {}", c.client_id);
+    match (&c.client_secret, c.generated) {
+        (Some(secret), true) => {
+            println!("  client_secret: {secret}");
+            println!(
+                "  (shown once; also saved to {} with mode 0600)",
+                data_dir.join("bootstrap.json").display()
+            );
+        }
+        (Some(_), false) => println!(
+            "  client_secret: see {} or BOOTSTRAP_CLIENT_SECRET",
+            data_dir.join("bootstrap.json").display()
+        ),
+        (None, _) => println!(
+            "  client_secret: not kept; set BOOTSTRAP_CLIENT_ID and BOOTSTRAP_CLIENT_SECRET to choose one"
+        ),
+    }
+    println!("Ctrl-C stops it.");
+    platform::shutdown::signal().await;
+    stack.shutdown().await?;
+    Ok(())
+}
+
+async fn bootstrap_only() -> anyhow::Result<()> {
+    use proto::account::v1::account_service_client::AccountServiceClient;
+    use proto::auth::v1::auth_service_client::AuthServiceClient;
+    let storage = platform::config::Storage::from_env();
+    let creds = stack::bootstrap::run(
+        AccountServiceClient::new(platform::grpc::channel(&var_or(
+            "ACCOUNT_SVC_URL",
+            "http://127.0.0.1:50051",
+        ))?),
+        AuthServiceClient::new(platform::grpc::channel(&var_or(
+            "AUTH_SVC_URL",
+            "http://127.0.0.1:50054",
+        ))?),
+        &stack::bootstrap::Settings::from_env()?,
+        &storage.data_dir,
+    )
+    .await?;
+    println!(
+        "root distributor {} ; bootstrap client {}",
+        creds.customer_id, creds.client_id
+    );
+    if creds.generated {
+        println!(
+            "client_secret written to {}",
+            storage.data_dir.join("bootstrap.json").display()
+        );
+    }
+    Ok(())
+}

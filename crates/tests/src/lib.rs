@@ -1,0 +1,239 @@
+//! The harness of the end-to-end tests: [`TestApp::spawn`] starts a whole
+//! stack on port 0 with its own data, as `cargo run` would, and offers the
+//! calls a partner makes. With `DATABASE_URL` (postgres) and `REDIS_URL` set,
+//! each app gets its own PostgreSQL schemas and Redis key prefix instead of
+//! SQLite files, so the same tests run on both backends.
+
+#![forbid(unsafe_code)]
+#![allow(clippy::unwrap_used)] // test support: a failed step should stop the test loudly
+
+use platform::config::{Storage, var};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+pub use stack::Svc;
+
+pub struct TestApp {
+    pub stack: stack::Stack,
+    pub url: String,
+    pub http: reqwest::Client,
+    /// The bootstrap client of the root distributor.
+    pub root_client: (String, String),
+    pub root_id: String,
+    _data: tempfile::TempDir,
+}
+
+/// A partner's identity in a test: its id and a token of its owner.
+pub struct Partner {
+    pub id: String,
+    pub token: String,
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        let data = tempfile::tempdir().unwrap();
+        let database_url = var("DATABASE_URL").filter(|u| u.starts_with("postgres"));
+        let storage = Storage {
+            data_dir: data.path().to_path_buf(),
+            schema_prefix: if database_url.is_some() {
+                format!("t{}_", hex::encode(rand::random::<[u8; 6]>()))
+            } else {
+                String::new()
+            },
+            database_url,
+            redis_url: var("REDIS_URL"),
+        };
+        let stack = stack::Stack::start(stack::Config::ephemeral(storage))
+            .await
+            .unwrap();
+        let c = stack.credentials.clone();
+        let url = stack.gateway_url();
+        Self {
+            url,
+            http: reqwest::Client::new(),
+            root_client: (c.client_id, c.client_secret.unwrap()),
+            root_id: c.customer_id,
+            stack,
+            _data: data,
+        }
+    }
+
+    pub fn at(&self, path: &str) -> String {
+        format!("{}{path}", self.url)
+    }
+
+    /// A token for client credentials, by HTTP Basic.
+    pub async fn token_for(&self, id: &str, secret: &str) -> String {
+        let res = self
+            .http
+            .post(self.at("/oauth2/token"))
+            .basic_auth(id, Some(secret))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "token request failed");
+        res.json::<Value>().await.unwrap()["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    pub async fn root_token(&self) -> String {
+        self.token_for(&self.root_client.0.clone(), &self.root_client.1.clone())
+            .await
+    }
+
+    pub async fn get(&self, token: &str, path: &str) -> (StatusCode, Value) {
+        let res = self
+            .http
+            .get(self.at(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn post(&self, token: &str, path: &str, body: &Value) -> (StatusCode, Value) {
+        let res = self
+            .http
+            .post(self.at(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn delete(&self, token: &str, path: &str) -> (StatusCode, Value) {
+        let res = self
+            .http
+            .delete(self.at(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Creates a partner below `parent` (None: the caller's own partner) and
+    /// gives its owner an API client (through auth-svc's gRPC API, as an
+    /// internal service would); returns the partner with a token of its own.
+    pub async fn partner(&self, token: &str, name: &str, parent: Option<&str>) -> Partner {
+        let (status, created) = self
+            .post(token, "/v1/api/accounts", &partner_body(name, parent))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        let id = created["customerID"].as_str().unwrap().to_owned();
+        let (client_id, secret) = self.client_for(&id).await;
+        Partner {
+            token: self.token_for(&client_id, &secret).await,
+            id,
+        }
+    }
+
+    /// An API client for the owner of `customer_id`.
+    pub async fn client_for(&self, customer_id: &str) -> (String, String) {
+        let mut accounts =
+            proto::account::v1::account_service_client::AccountServiceClient::connect(
+                self.stack.service_url(Svc::Account),
+            )
+            .await
+            .unwrap();
+        let customer = accounts
+            .get_customer(proto::account::v1::GetCustomerRequest {
+                customer_id: customer_id.into(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        let mut auth = proto::auth::v1::auth_service_client::AuthServiceClient::connect(
+            self.stack.service_url(Svc::Auth),
+        )
+        .await
+        .unwrap();
+        let created = auth
+            .create_client(proto::auth::v1::CreateClientRequest {
+                contact_id: customer.owner_contact_id,
+                customer_id: customer_id.into(),
+                name: "test".into(),
+                client_id: String::new(),
+                client_secret: String::new(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        (created.client.unwrap().client_id, created.client_secret)
+    }
+}
+
+/// A valid v1 account body: `name` is the account name and the owner's login
+/// stem; `plan` defaults to `starter`.
+pub fn account_body(name: &str, plan: Option<&str>) -> Value {
+    json!({
+        "programs": ["Email"],
+        "general": {
+            "accountName": name,
+            "owner": { "login": format!("{name}-owner"), "password": "secret12", "name": "Owner", "email": format!("{name}@example.com") }
+        },
+        "company": {
+            "name": format!("{name} Inc"),
+            "address": { "street": "1 Main Street", "city": "Springfield", "state": "IL", "zip": "62701", "country": "US" }
+        },
+        "payment": {
+            "type": "creditCard",
+            "creditCard": { "type": "VISA", "cardNumber": "4111111111111111", "expirationDate": "12/39", "securityCode": "123" }
+        },
+        "planName": plan.unwrap_or("starter")
+    })
+}
+
+/// A valid body that creates a partner below `parent` (None: the caller's
+/// own partner) on the default partner plan.
+pub fn partner_body(name: &str, parent: Option<&str>) -> Value {
+    let mut body = account_body(name, None);
+    body["partnerProgram"] = json!("partner");
+    if let Some(body) = body.as_object_mut() {
+        body.remove("planName");
+    }
+    if let Some(p) = parent {
+        body["general"]["parentPartnerID"] = json!(p);
+    }
+    body
+}
+
+/// A valid v2 account body (AccountCreateV2): a Dutch company with all three
+/// address lines, a culture (given in lower case) and a VAT number, an owner
+/// with a culture, and a VISA card the sandbox approves. `name` is the
+/// account name and the owner's login stem; `plan` defaults to `starter`.
+pub fn account_body_v2(name: &str, plan: Option<&str>) -> Value {
+    json!({
+        "programs": ["Email"],
+        "general": {
+            "accountName": name,
+            "owner": {
+                "login": format!("{name}-owner"), "password": "secret12", "name": "Eva de Vries",
+                "email": format!("{name}@example.com"), "culture": "nl-nl"
+            }
+        },
+        "company": {
+            "name": format!("{name} BV"),
+            "phone": "+31 20 555 0100",
+            "culture": "nl-nl",
+            "vatNumber": "NL123456789B01",
+            "address": {
+                "addressLine1": "Damrak 1", "addressLine2": "2nd floor", "addressLine3": "Suite 4",
+                "city": "Amsterdam", "state": "NH", "zip": "1012 AB", "country": "NL"
+            }
+        },
+        "payment": {
+            "type": "creditCard",
+            "creditCard": { "type": "VISA", "cardNumber": "4111111111111111", "expirationDate": "12/39", "securityCode": "123" }
+        },
+        "planName": plan.unwrap_or("starter")
+    })
+}
