@@ -719,10 +719,11 @@ impl pb::account_service_server::AccountService for AccountApi {
                 prices: p
                     .prices
                     .iter()
-                    .map(|(item, amount, currency)| pb::Price {
+                    .map(|(item, amount, currency, per)| pb::Price {
                         item: (*item).into(),
                         amount: *amount,
                         currency: (*currency).into(),
+                        per: *per,
                     })
                     .collect(),
             })

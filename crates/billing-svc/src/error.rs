@@ -22,8 +22,18 @@ pub enum Error {
     },
     #[error("card processor is unavailable")]
     Unavailable,
-    #[error("payment method not found")]
-    NotFound,
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// A parent partner holds less credit than an allocation asks for.
+    #[error("insufficient credit: {balance} {currency}")]
+    InsufficientCredit { balance: i64, currency: String },
+    /// The request is well formed but the state forbids it.
+    #[error("{0}")]
+    Conflict(String),
+    /// A peer's answer, passed on as it came (NOT_FOUND for a customer
+    /// outside the caller's subtree, UNAVAILABLE when it is down).
+    #[error("peer: {0}")]
+    Peer(#[from] Status),
     #[error("database: {0}")]
     Db(#[from] sqlx::Error),
 }
@@ -72,7 +82,18 @@ impl From<Error> for Status {
                 tracing::error!("card processor is unavailable");
                 Status::unavailable("card processor is unavailable")
             }
-            Error::NotFound => Status::not_found("payment method not found"),
+            Error::NotFound(what) => Status::not_found(format!("{what} not found")),
+            Error::InsufficientCredit { balance, currency } => with_reason(
+                Code::FailedPrecondition,
+                format!("the parent partner's credit balance is {balance} {currency}"),
+                "INSUFFICIENT_CREDIT",
+                HashMap::from([
+                    ("balance".to_owned(), balance.to_string()),
+                    ("currency".to_owned(), currency),
+                ]),
+            ),
+            Error::Conflict(message) => Status::failed_precondition(message),
+            Error::Peer(status) => status,
             Error::Db(e) => database(&e),
         }
     }

@@ -1,8 +1,17 @@
 //! The BillingService API: parse the request into domain types, have the
-//! processor verify a card, store what may be kept, answer. Internal callers
-//! only (account-svc, the gateway).
+//! processor verify a card, store what may be kept, answer. The payment
+//! setup of the create flow is here; the rest is split by topic:
+//! [`info`] billing information and payment methods, [`usage`] chargeable
+//! activity, [`invoices`] periods and invoices, [`credits`] prepaid credit.
 
+mod credits;
+mod info;
+mod invoices;
+mod usage;
+
+use platform::context::CallContext;
 use platform::status::Violations;
+use proto::account::v1 as account_pb;
 use proto::billing::v1 as pb;
 use tonic::{Request, Response, Status};
 
@@ -25,6 +34,94 @@ fn check_id(field: &str, id: &str) -> Result<(), Error> {
             "must be a 32-character id".into(),
         )]))
     }
+}
+
+/// Parses a card, naming violations under `prefix` (`payment.creditCard.`
+/// in a create, nothing in a payment-method change).
+fn parse_card(c: &pb::Card, prefix: &str, v: &mut Violations) -> Option<VerifiedCard> {
+    match VerifiedCard::parse(&CardFields {
+        card_type: &c.r#type,
+        number: &c.card_number,
+        expiration_date: &c.expiration_date,
+        security_code: &c.security_code,
+        holder_name: &c.holder_name,
+        issue_number: &c.issue_number,
+        start_date: &c.start_date,
+    }) {
+        Ok(card) => Some(card),
+        Err(errors) => {
+            for (field, message) in errors {
+                v.add(format!("{prefix}{field}"), message);
+            }
+            None
+        }
+    }
+}
+
+impl BillingApi {
+    /// The customer as the caller may see it: account-svc answers with the
+    /// caller's principal, so one outside its subtree is NOT_FOUND here too.
+    async fn customer(
+        &self,
+        ctx: &CallContext,
+        customer_id: &str,
+    ) -> Result<account_pb::Customer, Error> {
+        if !platform::id::is_id(customer_id) {
+            return Err(Error::NotFound("customer"));
+        }
+        Ok(self
+            .state
+            .accounts
+            .clone()
+            .get_customer(ctx.request(account_pb::GetCustomerRequest {
+                customer_id: customer_id.to_owned(),
+            }))
+            .await?
+            .into_inner())
+    }
+
+    /// Has the processor verify the card. PCI DSS 3.3.1 / 3.4.1: the card
+    /// number and security code are dropped here, whatever the processor
+    /// said. They are never stored, logged or put in an error message; only
+    /// the brand, last four, expiry, holder and the processor's token remain.
+    /// Maestro's issue number and start date, which only the processor
+    /// needs, go with them.
+    async fn verify(
+        &self,
+        card: VerifiedCard,
+        customer_id: &str,
+    ) -> Result<(CardOnFile, ProcessorToken), Error> {
+        let verified = self.state.processor.verify(&card).await;
+        let kept = card.into_on_file();
+        let token = verified.map_err(|e| {
+            tracing::info!(customer_id, error = %e, last4 = kept.last4, "card not accepted");
+            Error::from(e)
+        })?;
+        Ok((kept, token))
+    }
+}
+
+/// Records a verified card as the customer's payment method.
+async fn keep_card(
+    state: &State,
+    customer_id: &str,
+    kept: &CardOnFile,
+    token: &ProcessorToken,
+) -> Result<(), Error> {
+    let expiration_date = kept.expiry.to_string();
+    payment_method::upsert(
+        &state.db,
+        &NewPaymentMethod {
+            customer_id,
+            payment_type: PaymentType::CreditCard.as_str(),
+            processor_token: Some(token.as_str()),
+            brand: Some(kept.brand.as_str()),
+            last4: Some(&kept.last4),
+            expiration_date: Some(&expiration_date),
+            holder_name: Some(kept.holder_name.as_str()).filter(|h| !h.is_empty()),
+        },
+    )
+    .await
 }
 
 #[tonic::async_trait]
@@ -53,23 +150,7 @@ impl pb::billing_service_server::BillingService for BillingApi {
                 None
             }
             (Some(PaymentType::CreditCard), Some(c)) => {
-                match VerifiedCard::parse(&CardFields {
-                    card_type: &c.r#type,
-                    number: &c.card_number,
-                    expiration_date: &c.expiration_date,
-                    security_code: &c.security_code,
-                    holder_name: &c.holder_name,
-                    issue_number: &c.issue_number,
-                    start_date: &c.start_date,
-                }) {
-                    Ok(card) => Some(card),
-                    Err(errors) => {
-                        for (field, message) in errors {
-                            v.add(format!("{prefix}.creditCard.{field}"), message);
-                        }
-                        None
-                    }
-                }
+                parse_card(c, &format!("{prefix}.creditCard."), &mut v)
             }
             // paperCheck bills the parent partner: a card sent along is ignored, never verified.
             (Some(PaymentType::PaperCheck) | None, _) => None,
@@ -94,41 +175,29 @@ impl pb::billing_service_server::BillingService for BillingApi {
                 kept.as_ref(),
             )));
         }
-        let (kept, token) = match card {
-            None => (None, None),
+        let kept = match card {
+            None => {
+                payment_method::upsert(
+                    &self.state.db,
+                    &NewPaymentMethod {
+                        customer_id: &customer_id,
+                        payment_type: payment_type.as_str(),
+                        processor_token: None,
+                        brand: None,
+                        last4: None,
+                        expiration_date: None,
+                        holder_name: None,
+                    },
+                )
+                .await?;
+                None
+            }
             Some(card) => {
-                let verified = self.state.processor.verify(&card).await;
-                // PCI DSS 3.3.1 / 3.4.1: the card number and security code are
-                // dropped here, whatever the processor said. They are never
-                // stored, logged or put in an error message; only the brand,
-                // last four, expiry, holder and the processor's token remain.
-                // Maestro's issue number and start date, which only the
-                // processor needs, go with them.
-                let kept = card.into_on_file();
-                let token = verified.map_err(|e| {
-                    tracing::info!(customer_id, error = %e, last4 = kept.last4, "card not accepted");
-                    Error::from(e)
-                })?;
-                (Some(kept), Some(token))
+                let (kept, token) = self.verify(card, &customer_id).await?;
+                keep_card(&self.state, &customer_id, &kept, &token).await?;
+                Some(kept)
             }
         };
-        let expiration_date = kept.as_ref().map(|k| k.expiry.to_string());
-        payment_method::upsert(
-            &self.state.db,
-            &NewPaymentMethod {
-                customer_id: &customer_id,
-                payment_type: payment_type.as_str(),
-                processor_token: token.as_ref().map(ProcessorToken::as_str),
-                brand: kept.as_ref().map(|k| k.brand.as_str()),
-                last4: kept.as_ref().map(|k| k.last4.as_str()),
-                expiration_date: expiration_date.as_deref(),
-                holder_name: kept
-                    .as_ref()
-                    .map(|k| k.holder_name.as_str())
-                    .filter(|h| !h.is_empty()),
-            },
-        )
-        .await?;
         let answer = answer(customer_id, payment_type, kept.as_ref());
         tracing::info!(
             customer_id = answer.customer_id,
@@ -148,7 +217,7 @@ impl pb::billing_service_server::BillingService for BillingApi {
         check_id("customerID", &r.customer_id)?;
         let row = payment_method::find(&self.state.db, &r.customer_id)
             .await?
-            .ok_or(Error::NotFound)?;
+            .ok_or(Error::NotFound("payment method"))?;
         Ok(Response::new(to_pb(row)))
     }
 
@@ -158,13 +227,103 @@ impl pb::billing_service_server::BillingService for BillingApi {
     ) -> Result<Response<pb::DeleteCustomerBillingResponse>, Status> {
         let r = req.into_inner();
         check_id("customerID", &r.customer_id)?;
-        let removed = payment_method::delete(&self.state.db, &r.customer_id).await?;
+        // Invoices, usage and the credit ledger are financial records and
+        // stay; what identifies where to bill goes.
+        let removed = payment_method::delete(&self.state.db, &r.customer_id).await?
+            + crate::store::info::delete(&self.state.db, &r.customer_id).await?;
         tracing::info!(
             customer_id = r.customer_id,
             removed,
             "customer billing removed"
         );
         Ok(Response::new(pb::DeleteCustomerBillingResponse {}))
+    }
+
+    async fn get_billing_info(
+        &self,
+        req: Request<pb::GetBillingInfoRequest>,
+    ) -> Result<Response<pb::BillingInfo>, Status> {
+        Ok(Response::new(self.get_info(req).await?))
+    }
+
+    async fn update_billing_info(
+        &self,
+        req: Request<pb::UpdateBillingInfoRequest>,
+    ) -> Result<Response<pb::BillingInfo>, Status> {
+        Ok(Response::new(self.update_info(req).await?))
+    }
+
+    async fn set_payment_method(
+        &self,
+        req: Request<pb::SetPaymentMethodRequest>,
+    ) -> Result<Response<pb::BillingInfo>, Status> {
+        Ok(Response::new(self.set_card(req).await?))
+    }
+
+    async fn record_usage(
+        &self,
+        req: Request<pb::RecordUsageRequest>,
+    ) -> Result<Response<pb::RecordUsageResponse>, Status> {
+        Ok(Response::new(self.record(req).await?))
+    }
+
+    async fn get_usage_report(
+        &self,
+        req: Request<pb::GetUsageReportRequest>,
+    ) -> Result<Response<pb::UsageReport>, Status> {
+        Ok(Response::new(self.report(req).await?))
+    }
+
+    async fn close_period(
+        &self,
+        req: Request<pb::ClosePeriodRequest>,
+    ) -> Result<Response<pb::ClosePeriodResponse>, Status> {
+        Ok(Response::new(self.close(req).await?))
+    }
+
+    async fn list_invoices(
+        &self,
+        req: Request<pb::ListInvoicesRequest>,
+    ) -> Result<Response<pb::ListInvoicesResponse>, Status> {
+        Ok(Response::new(self.invoices(req).await?))
+    }
+
+    async fn get_invoice(
+        &self,
+        req: Request<pb::GetInvoiceRequest>,
+    ) -> Result<Response<pb::Invoice>, Status> {
+        Ok(Response::new(self.invoice(req).await?))
+    }
+
+    async fn get_credits(
+        &self,
+        req: Request<pb::GetCreditsRequest>,
+    ) -> Result<Response<pb::Credits>, Status> {
+        Ok(Response::new(self.credits(req).await?))
+    }
+
+    async fn allocate_credit(
+        &self,
+        req: Request<pb::AllocateCreditRequest>,
+    ) -> Result<Response<pb::AllocateCreditResponse>, Status> {
+        Ok(Response::new(self.allocate(req).await?))
+    }
+}
+
+/// `skip` ≥ 0 and `take` 1..=1000 (0: the default 100).
+fn page(skip: i64, take: i64) -> Result<(i64, i64), Error> {
+    let take = if take == 0 { 100 } else { take };
+    let mut v = Violations::new();
+    if skip < 0 {
+        v.add("skip", "must not be negative");
+    }
+    if !(1..=1000).contains(&take) {
+        v.add("take", "must be between 1 and 1000");
+    }
+    if v.is_empty() {
+        Ok((skip, take))
+    } else {
+        Err(Error::Invalid(v.into_vec()))
     }
 }
 
@@ -229,7 +388,10 @@ mod tests {
             schema_prefix: String::new(),
             redis_url: None,
         };
-        let state = State::open(&storage).await.expect("open");
+        let accounts = proto::account::v1::account_service_client::AccountServiceClient::new(
+            platform::grpc::channel("http://127.0.0.1:9").expect("channel"),
+        );
+        let state = State::open(&storage, accounts).await.expect("open");
         TestApi {
             api: BillingApi { state },
             dir,

@@ -1,10 +1,13 @@
-//! billing-svc owns billing data: each customer's payment method, kept as
-//! the card processor's token, brand, last four digits and expiry. Read
-//! [`domain`] for the rules, [`processor`] for the card processor,
-//! [`store`] for the SQL, [`grpc`] for the API, [`error`] for the wire errors.
+//! billing-svc owns billing data: each customer's billing information and
+//! payment method (kept as the card processor's token, brand, last four
+//! digits and expiry), chargeable activity, invoices and the prepaid credit
+//! ledger. Read [`domain`] for the rules, [`processor`] for the card
+//! processor, [`store`] for the SQL, [`grpc`] for the API, [`closing`] for
+//! turning a month into invoices, [`error`] for the wire errors.
 
 #![forbid(unsafe_code)]
 
+pub mod closing;
 pub mod domain;
 pub mod error;
 pub mod grpc;
@@ -15,28 +18,43 @@ use std::future::Future;
 use std::sync::Arc;
 
 use platform::db::{Db, Migration};
+use proto::account::v1::account_service_client::AccountServiceClient;
+use tonic::transport::Channel;
 
 use crate::processor::{CardProcessor, SandboxProcessor};
 
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    description: "payment_method",
-    sql: include_str!("../migrations/0001_payment_method.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        description: "payment_method",
+        sql: include_str!("../migrations/0001_payment_method.sql"),
+    },
+    Migration {
+        version: 2,
+        description: "billing",
+        sql: include_str!("../migrations/0002_billing.sql"),
+    },
+];
 
 #[derive(Clone)]
 pub struct State {
     pub db: Db,
     pub processor: Arc<dyn CardProcessor>,
+    /// account-svc: who a customer is, where it sits in the tree, its plan.
+    pub accounts: AccountServiceClient<Channel>,
 }
 
 impl State {
     /// Opens the `billing` schema (or `billing.db`), migrates it, and verifies
     /// cards with the sandbox processor.
-    pub async fn open(storage: &platform::config::Storage) -> anyhow::Result<Self> {
+    pub async fn open(
+        storage: &platform::config::Storage,
+        accounts: AccountServiceClient<Channel>,
+    ) -> anyhow::Result<Self> {
         Ok(Self {
             db: Db::open(storage, "billing", MIGRATIONS).await?,
             processor: Arc::new(SandboxProcessor),
+            accounts,
         })
     }
 }

@@ -1,14 +1,54 @@
-//! billing-svc on its own: `BILLING_SVC_ADDR` (default 127.0.0.1:50053).
+//! billing-svc on its own: `BILLING_SVC_ADDR` (default 127.0.0.1:50053),
+//! account-svc at `ACCOUNT_SVC_URL`. It closes the previous month into
+//! invoices every `BILLING_CLOSE_INTERVAL_SECS` (default 3600; 0 turns the
+//! closer off). `billing-svc migrate` applies the migrations and exits;
+//! `billing-svc close-period YYYY-MM` closes one ended month and exits.
+
+use std::time::Duration;
+
+use billing_svc::domain::invoice::Period;
+use platform::config::var_or;
+use proto::account::v1::account_service_client::AccountServiceClient;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     platform::telemetry::init();
     let storage = platform::config::Storage::from_env();
-    let addr = platform::config::var_or("BILLING_SVC_ADDR", "127.0.0.1:50053");
-    let state = billing_svc::State::open(&storage).await?;
-    if std::env::args().nth(1).as_deref() == Some("migrate") {
-        return Ok(()); // opening the database applied the migrations
+    let accounts = AccountServiceClient::new(platform::grpc::channel(&var_or(
+        "ACCOUNT_SVC_URL",
+        "http://127.0.0.1:50051",
+    ))?);
+    let state = billing_svc::State::open(&storage, accounts).await?;
+    let mut args = std::env::args().skip(1);
+    match args.next().as_deref() {
+        Some("migrate") => return Ok(()), // opening the database applied the migrations
+        Some("close-period") => {
+            let arg = args.next().unwrap_or_default();
+            let period = Period::parse(&arg)
+                .map_err(|m| anyhow::anyhow!("close-period YYYY-MM: {arg:?} {m}"))?;
+            if period.end() > time::OffsetDateTime::now_utc() {
+                anyhow::bail!("period {period} has not ended yet");
+            }
+            let closed = billing_svc::closing::close_period(&state, period)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!(
+                "{period}: {} invoices created, {} already there",
+                closed.created, closed.existing
+            );
+            return Ok(());
+        }
+        Some(other) => anyhow::bail!("unknown command {other:?}: migrate or close-period YYYY-MM"),
+        None => {}
     }
-    let listener = tokio::net::TcpListener::bind(&addr).await?;
+    let every: u64 = var_or("BILLING_CLOSE_INTERVAL_SECS", "3600").parse()?;
+    if every > 0 {
+        tokio::spawn(billing_svc::closing::run_closer(
+            state.clone(),
+            Duration::from_secs(every),
+        ));
+    }
+    let listener =
+        tokio::net::TcpListener::bind(var_or("BILLING_SVC_ADDR", "127.0.0.1:50053")).await?;
     billing_svc::serve(listener, state, platform::shutdown::signal()).await
 }

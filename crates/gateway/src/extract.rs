@@ -47,7 +47,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                 let message = if inner.is_syntax() || inner.is_eof() {
                     format!("malformed JSON: {inner}")
                 } else {
-                    strip_position(&inner.to_string())
+                    without_value(&strip_position(&inner.to_string()))
                 };
                 Err(Problem::field(&field, message))
             }
@@ -60,6 +60,22 @@ fn strip_position(m: &str) -> String {
     m.rsplit_once(" at line ")
         .map_or(m, |(head, _)| head)
         .to_owned()
+}
+
+/// serde names the value it could not take ("invalid type: integer
+/// `4111…`, expected a string"). A card number or password sent with the
+/// wrong type must not come back in the answer (PCI DSS 3.3.1), so the value
+/// is dropped and the expectation kept.
+fn without_value(m: &str) -> String {
+    for kind in ["invalid type", "invalid value", "unknown variant"] {
+        if m.starts_with(kind) {
+            return match m.split_once(", expected ") {
+                Some((_, expected)) => format!("{kind}: expected {expected}"),
+                None => kind.to_owned(),
+            };
+        }
+    }
+    m.to_owned()
 }
 
 /// Query parameters. Keep the target's fields `Option<String>` and parse
@@ -161,4 +177,29 @@ where
     T::try_from(v)
         .map(Some)
         .map_err(|_| serde::de::Error::custom(format!("{v} is out of range")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn type_errors_keep_the_expectation_but_not_the_value() {
+        assert_eq!(
+            without_value("invalid type: integer `4111111111111111`, expected a string"),
+            "invalid type: expected a string"
+        );
+        assert_eq!(
+            without_value("unknown variant `4111`, expected one of `VISA`, `MC`"),
+            "unknown variant: expected one of `VISA`, `MC`"
+        );
+        assert_eq!(
+            without_value("invalid value: string \"x\""),
+            "invalid value"
+        );
+        assert_eq!(
+            without_value("missing field `cardNumber`"),
+            "missing field `cardNumber`"
+        );
+    }
 }

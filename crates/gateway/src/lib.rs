@@ -22,6 +22,7 @@ use std::time::Duration;
 
 use proto::account::v1::account_service_client::AccountServiceClient;
 use proto::auth::v1::auth_service_client::AuthServiceClient;
+use proto::billing::v1::billing_service_client::BillingServiceClient;
 use proto::contact::v1::contact_service_client::ContactServiceClient;
 use tonic::transport::Channel;
 
@@ -38,6 +39,7 @@ pub struct Upstreams {
 pub struct AppState {
     pub account: AccountServiceClient<Channel>,
     pub contact: ContactServiceClient<Channel>,
+    pub billing: BillingServiceClient<Channel>,
     pub auth: AuthServiceClient<Channel>,
     /// Every service's channel by name, for readiness (gRPC health).
     pub health: Vec<(&'static str, Channel)>,
@@ -59,6 +61,7 @@ impl AppState {
         Ok(Self {
             account: AccountServiceClient::new(account.clone()),
             contact: ContactServiceClient::new(contact.clone()),
+            billing: BillingServiceClient::new(billing.clone()),
             auth: AuthServiceClient::new(auth.clone()),
             health: vec![
                 ("partner.account.v1.AccountService", account),

@@ -27,6 +27,7 @@ use crate::AppState;
         (name = "partners", description = "API access requests and partner settings"),
         (name = "contacts", description = "Contacts of partners and accounts, their roles and passwords"),
         (name = "company", description = "A customer's company and address validation"),
+        (name = "billing", description = "Billing information, payment method, usage, invoices and prepaid credit"),
         (name = "health", description = "Probes")
     )
 )]

@@ -54,6 +54,13 @@ pub struct Problem {
     /// On a 403 for a route's permission: the permission the token lacks.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub missing_permission: Option<String>,
+    /// On a 402 for short credit: the balance the payer has, in minor units
+    /// of `currency`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub balance: Option<i64>,
+    /// On a 402 for short credit: the ISO 4217 currency of `balance`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
     #[serde(skip)]
     pub www_authenticate: Option<&'static str>,
 }
@@ -71,6 +78,8 @@ impl Problem {
             reason: None,
             missing_permission: None,
             failed_setup_id: None,
+            balance: None,
+            currency: None,
             www_authenticate: None,
         }
     }
@@ -183,8 +192,9 @@ impl From<tonic::Status> for Problem {
             p.www_authenticate = Some("Bearer realm=\"partner\", error=\"invalid_token\"");
         }
         if let Some((reason, meta)) = platform::status::reason(&s) {
-            // A prepaid limit that forbids the change is 402 (DESIGN §6).
-            if reason == "LIMIT_EXCEEDED" {
+            // A prepaid limit that forbids the change, or a parent short of
+            // the credit it is asked to allocate, is 402 (DESIGN §6).
+            if reason == "LIMIT_EXCEEDED" || reason == "INSUFFICIENT_CREDIT" {
                 p.status = StatusCode::PAYMENT_REQUIRED.as_u16();
                 p.title = "Payment Required".into();
             }
@@ -196,6 +206,8 @@ impl From<tonic::Status> for Problem {
             p.code = meta.remove("code");
             p.reason = meta.remove("reason");
             p.failed_setup_id = meta.remove("failedSetupID");
+            p.balance = meta.remove("balance").and_then(|b| b.parse().ok());
+            p.currency = meta.remove("currency");
         }
         p
     }
@@ -234,4 +246,56 @@ pub async fn method_not_allowed() -> Problem {
         StatusCode::METHOD_NOT_ALLOWED,
         "method not allowed on this route",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use tonic::Code;
+
+    use super::*;
+
+    fn refusal(reason: &str, meta: &[(&str, &str)]) -> Problem {
+        let meta: HashMap<String, String> = meta
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Problem::from(platform::status::with_reason(
+            Code::FailedPrecondition,
+            "refused",
+            reason,
+            meta,
+        ))
+    }
+
+    #[test]
+    fn short_credit_is_402_with_the_balance_and_currency() {
+        let p = refusal(
+            "INSUFFICIENT_CREDIT",
+            &[("balance", "1200"), ("currency", "USD")],
+        );
+        assert_eq!(p.status, 402);
+        assert_eq!(p.title, "Payment Required");
+        assert_eq!(p.kind, "urn:partner:problem:insufficient-credit");
+        assert_eq!(p.balance, Some(1200));
+        assert_eq!(p.currency.as_deref(), Some("USD"));
+        let body = serde_json::to_value(&p).unwrap_or_default();
+        assert_eq!(body["balance"], 1200);
+        assert_eq!(body["currency"], "USD");
+    }
+
+    #[test]
+    fn a_declined_card_is_409_with_the_processor_code_and_reason_only() {
+        let p = refusal(
+            "CARD_DECLINED",
+            &[("code", "05"), ("reason", "Do not honor")],
+        );
+        assert_eq!(p.status, 409);
+        assert_eq!(p.code.as_deref(), Some("05"));
+        assert_eq!(p.reason.as_deref(), Some("Do not honor"));
+        let body = serde_json::to_value(&p).unwrap_or_default();
+        assert!(body.get("balance").is_none(), "{body}");
+        assert!(body.get("currency").is_none(), "{body}");
+    }
 }

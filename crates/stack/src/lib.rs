@@ -47,6 +47,9 @@ pub struct Config {
     pub bootstrap: bootstrap::Settings,
     /// The deadline of each REST request (`REQUEST_TIMEOUT_SECONDS`).
     pub request_timeout: Duration,
+    /// How often billing closes the previous month into invoices
+    /// (`BILLING_CLOSE_INTERVAL_SECS`, default an hour; 0 or `None`: never).
+    pub close_periods_every: Option<Duration>,
 }
 
 fn addr(key: &str, default: &str) -> anyhow::Result<SocketAddr> {
@@ -74,6 +77,13 @@ impl Config {
             ]),
             bootstrap: bootstrap::Settings::from_env()?,
             request_timeout: Duration::from_secs(timeout.clamp(1, 300)),
+            close_periods_every: match var_or("BILLING_CLOSE_INTERVAL_SECS", "3600")
+                .parse::<u64>()
+                .context("BILLING_CLOSE_INTERVAL_SECS must be a number of seconds")?
+            {
+                0 => None,
+                secs => Some(Duration::from_secs(secs)),
+            },
         })
     }
 
@@ -86,6 +96,8 @@ impl Config {
             service_addrs: Svc::ALL.into_iter().map(|s| (s, any)).collect(),
             bootstrap: bootstrap::Settings::default(),
             request_timeout: Duration::from_secs(15),
+            // Tests close periods themselves, when they choose.
+            close_periods_every: None,
         }
     }
 }
@@ -111,6 +123,7 @@ pub struct Stack {
     states: HashMap<Svc, ServiceState>,
     running: HashMap<Svc, Running>,
     gateway: Running,
+    closer: Option<JoinHandle<()>>,
 }
 
 fn url(addr: SocketAddr) -> String {
@@ -163,7 +176,15 @@ impl Stack {
             ),
             (
                 Svc::Billing,
-                ServiceState::Billing(billing_svc::State::open(storage).await?),
+                ServiceState::Billing(
+                    billing_svc::State::open(
+                        storage,
+                        proto::account::v1::account_service_client::AccountServiceClient::new(
+                            platform::grpc::channel(&urls[&Svc::Account])?,
+                        ),
+                    )
+                    .await?,
+                ),
             ),
             (
                 Svc::Auth,
@@ -214,6 +235,12 @@ impl Stack {
             shutdown: gateway_shutdown,
             task,
         };
+        let closer = match (config.close_periods_every, &states[&Svc::Billing]) {
+            (Some(every), ServiceState::Billing(billing)) => Some(tokio::spawn(
+                billing_svc::closing::run_closer(billing.clone(), every),
+            )),
+            _ => None,
+        };
         Ok(Self {
             gateway_addr,
             service_addrs,
@@ -221,6 +248,7 @@ impl Stack {
             states,
             running,
             gateway,
+            closer,
         })
     }
 
@@ -264,6 +292,9 @@ impl Stack {
 
     /// Stops the gateway first (no new requests), then the services.
     pub async fn shutdown(mut self) -> anyhow::Result<()> {
+        if let Some(closer) = self.closer.take() {
+            closer.abort();
+        }
         self.gateway.shutdown.trigger();
         (&mut self.gateway.task).await??;
         for svc in Svc::ALL {

@@ -125,6 +125,42 @@ const ROUTES: &[(&str, &str, Option<&str>)] = &[
         "/partners/{customerID}/settings",
         Some("settings:write"),
     ),
+    (
+        "GET",
+        "/accounts/{customerID}/billing",
+        Some("billing:read"),
+    ),
+    (
+        "PUT",
+        "/accounts/{customerID}/billing",
+        Some("billing:write"),
+    ),
+    (
+        "PUT",
+        "/accounts/{customerID}/billing/paymentMethod",
+        Some("billing:write"),
+    ),
+    ("GET", "/accounts/{customerID}/usage", Some("billing:read")),
+    (
+        "GET",
+        "/accounts/{customerID}/invoices",
+        Some("billing:read"),
+    ),
+    (
+        "GET",
+        "/accounts/{customerID}/invoices/{invoiceID}",
+        Some("billing:read"),
+    ),
+    (
+        "GET",
+        "/accounts/{customerID}/credits",
+        Some("billing:read"),
+    ),
+    (
+        "POST",
+        "/accounts/{customerID}/credits",
+        Some("billing:write"),
+    ),
     ("GET", "/me", None),
     ("GET", "/plans", None),
     ("GET", "/roles", None),
@@ -142,6 +178,8 @@ fn near_miss(needed: &str) -> &'static str {
         "contacts:read" => "contacts:write",
         "contacts:write" => "contacts:read",
         "settings:write" => "settings:read",
+        "billing:read" => "billing:write",
+        "billing:write" => "billing:read",
         "clients:manage-all" => "clients:manage-own",
         "clients:manage-own" => "accounts:read",
         other => panic!("no near miss defined for {other}"),
@@ -310,6 +348,8 @@ struct Ids<'a> {
     contact: &'a str,
     client: &'a str,
     request: &'a str,
+    /// No invoice exists yet: the row is checked for its 403 and 404.
+    invoice: &'a str,
 }
 
 fn concrete(method: &str, template: &str, ids: &Ids<'_>) -> String {
@@ -317,7 +357,8 @@ fn concrete(method: &str, template: &str, ids: &Ids<'_>) -> String {
         .replace("{customerID}", ids.customer)
         .replace("{clientID}", ids.client)
         .replace("{contactID}", ids.contact)
-        .replace("{requestID}", ids.request);
+        .replace("{requestID}", ids.request)
+        .replace("{invoiceID}", ids.invoice);
     if method == "DELETE" && template == "/accounts/{customerID}" {
         format!("/v1/api{path}?reason=access-matrix")
     } else {
@@ -399,6 +440,7 @@ async fn every_api_route_demands_its_permission_and_hides_other_subtrees() {
         .await;
     assert_eq!(status, StatusCode::CREATED, "{gone}");
     let gone = gone["customerID"].as_str().unwrap().to_owned();
+    let no_invoice = random_id();
 
     let body_for = |method: &str, template: &str| -> Option<Value> {
         match (method, template) {
@@ -433,6 +475,18 @@ async fn every_api_route_demands_its_permission_and_hides_other_subtrees() {
             ("PUT", "/partners/{customerID}/settings") => {
                 Some(json!({ "defaultCulture": "EN-GB" }))
             }
+            // A's billing name, an approved card and credit minted by the
+            // root: read by no other row.
+            ("PUT", "/accounts/{customerID}/billing") => Some(json!({ "name": "Matrix Billing" })),
+            ("PUT", "/accounts/{customerID}/billing/paymentMethod") => Some(json!({
+                "type": "VISA",
+                "cardNumber": "4111111111111111",
+                "expirationDate": "12/39",
+                "securityCode": "123"
+            })),
+            ("POST", "/accounts/{customerID}/credits") => {
+                Some(json!({ "amount": 100, "currency": "USD", "note": "matrix" }))
+            }
             _ => None,
         }
     };
@@ -459,6 +513,7 @@ async fn every_api_route_demands_its_permission_and_hides_other_subtrees() {
             contact: &a_owner,
             client: &kept_client,
             request: request_for(template),
+            invoice: &no_invoice,
         };
         let path = concrete(method, template, &ids);
         let (status, body) = send(
@@ -514,6 +569,7 @@ async fn every_api_route_demands_its_permission_and_hides_other_subtrees() {
             contact: &a_owner,
             client: &kept_client,
             request: request_for(template),
+            invoice: &no_invoice,
         };
         let path = concrete(method, template, &ids);
         let (status, body) = send(
@@ -546,6 +602,7 @@ async fn every_api_route_demands_its_permission_and_hides_other_subtrees() {
                 &kept_client
             },
             request: request_for(template),
+            invoice: &no_invoice,
         };
         let path = concrete(method, template, &ids);
         let (status, body) = send(

@@ -23,8 +23,10 @@ pub struct Plan {
     pub kind: PlanKind,
     /// Named limits and their defaults (DESIGN §6: `Iam_usersMax`, …).
     pub limits: &'static [(&'static str, i64)],
-    /// (item, amount in minor units, ISO 4217 currency)
-    pub prices: &'static [(&'static str, i64, &'static str)],
+    /// (item, amount in minor units, ISO 4217 currency, per units): item
+    /// [`MONTHLY`] is the fee per calendar month; any other item is a usage
+    /// meter, `amount` buying `per` units of it.
+    pub prices: &'static [(&'static str, i64, &'static str, i64)],
 }
 
 const GIB: i64 = 1 << 30;
@@ -40,6 +42,9 @@ impl Plan {
             .find_map(|(n, value)| (*n == name).then_some(*value))
     }
 }
+
+/// The price item of a plan's fee per calendar month.
+pub const MONTHLY: &str = "monthly";
 
 pub const DEFAULT_PARTNER_PLAN: &str = "partner-standard";
 
@@ -65,7 +70,11 @@ pub const PLANS: &[Plan] = &[
             ("Api_requestsPerMinute", 60),
             ("Api_burst", 20),
         ],
-        prices: &[("user-month", 500, "USD")],
+        prices: &[
+            (MONTHLY, 900, "USD", 1),
+            ("users", 500, "USD", 1),
+            ("api_calls", 10, "USD", 1000),
+        ],
     },
     Plan {
         name: "business",
@@ -77,7 +86,11 @@ pub const PLANS: &[Plan] = &[
             ("Api_requestsPerMinute", 300),
             ("Api_burst", 50),
         ],
-        prices: &[("user-month", 1200, "USD")],
+        prices: &[
+            (MONTHLY, 2900, "USD", 1),
+            ("users", 1200, "USD", 1),
+            ("api_calls", 8, "USD", 1000),
+        ],
     },
     Plan {
         name: "enterprise",
@@ -89,7 +102,11 @@ pub const PLANS: &[Plan] = &[
             ("Api_requestsPerMinute", 1200),
             ("Api_burst", 200),
         ],
-        prices: &[("user-month", 2500, "USD")],
+        prices: &[
+            (MONTHLY, 9900, "USD", 1),
+            ("users", 2500, "USD", 1),
+            ("api_calls", 5, "USD", 1000),
+        ],
     },
 ];
 

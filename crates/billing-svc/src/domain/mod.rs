@@ -1,7 +1,13 @@
 //! Billing rules from the reference tables: each type parses or says why not.
-//! [`card`] holds the credit-card fields and the rules that join them.
+//! [`card`] holds the credit-card fields and the rules that join them,
+//! [`info`] the billing contact, [`usage`] chargeable activity, [`money`]
+//! amounts and currencies, [`invoice`] periods and what an invoice adds up to.
 
 mod card;
+pub mod info;
+pub mod invoice;
+pub mod money;
+pub mod usage;
 pub use card::{
     CardFields, CardNumber, CardOnFile, CardType, Expiry, HolderName, IssueNumber, SecurityCode,
     StartDate, VerifiedCard,

@@ -304,8 +304,9 @@ pub enum PaymentType {
 }
 
 /// The card goes to the processor and is dropped: only brand, last four
-/// digits and expiry are kept.
-#[derive(Debug, Default, Deserialize, ToSchema)]
+/// digits and expiry are kept. `Debug` is written by hand so that no log
+/// ever shows the number or the code.
+#[derive(Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreditCard {
     /// AMEX, DC, DISCOVER, MC or VISA.
@@ -331,6 +332,18 @@ pub struct CreditCard {
     #[serde(default)]
     #[schema(max_length = 100)]
     pub holder_name: Option<String>,
+}
+
+impl std::fmt::Debug for CreditCard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreditCard")
+            .field("kind", &self.kind)
+            .field("card_number", &self.card_number.as_ref().map(|_| "***"))
+            .field("expiration_date", &self.expiration_date)
+            .field("security_code", &self.security_code.as_ref().map(|_| "***"))
+            .field("holder_name", &self.holder_name)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, Copy, ToSchema)]

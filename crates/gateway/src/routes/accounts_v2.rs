@@ -278,8 +278,9 @@ pub struct PaymentV2 {
 }
 
 /// The reference's PaymentCreditCardV2. The card goes to the processor and
-/// is dropped: only brand, last four digits and expiry are kept.
-#[derive(Debug, Default, Deserialize, ToSchema)]
+/// is dropped: only brand, last four digits and expiry are kept. `Debug` is
+/// written by hand so that no log ever shows the number or the code.
+#[derive(Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreditCardV2 {
     #[serde(rename = "type")]
@@ -312,6 +313,20 @@ pub struct CreditCardV2 {
     #[serde(default)]
     #[schema(max_length = 100)]
     pub holder_name: Option<String>,
+}
+
+impl std::fmt::Debug for CreditCardV2 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreditCardV2")
+            .field("kind", &self.kind)
+            .field("card_number", &self.card_number.as_ref().map(|_| "***"))
+            .field("issue_number", &self.issue_number)
+            .field("start_date", &self.start_date)
+            .field("expiration_date", &self.expiration_date)
+            .field("security_code", &self.security_code.as_ref().map(|_| "***"))
+            .field("holder_name", &self.holder_name)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, Copy, ToSchema)]

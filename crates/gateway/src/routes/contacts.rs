@@ -57,7 +57,7 @@ async fn rules(
 
 /// An id this platform never issues names nothing: 404, without asking
 /// a service.
-fn issued_id(id: &str) -> Result<(), Problem> {
+pub(crate) fn issued_id(id: &str) -> Result<(), Problem> {
     if platform::id::is_id(id) {
         Ok(())
     } else {

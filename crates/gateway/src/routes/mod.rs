@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod accounts_v2;
+pub mod billing;
 pub mod clients;
 pub mod company;
 pub mod contacts;
@@ -29,6 +30,7 @@ fn shared() -> OpenApiRouter<AppState> {
         .merge(roles::router())
         .merge(clients::router())
         .merge(partners::router())
+        .merge(billing::router())
 }
 
 /// v1: the reference's v1 models.

@@ -37,7 +37,8 @@ pub struct OAuthError {
 
 pub enum OAuthFailure {
     Error(StatusCode, &'static str, String),
-    Problem(Problem),
+    /// Boxed: a problem document dwarfs the RFC 6749 triple.
+    Problem(Box<Problem>),
 }
 
 impl OAuthFailure {
@@ -67,7 +68,7 @@ impl IntoResponse for OAuthFailure {
     fn into_response(self) -> Response {
         let (status, error, description) = match self {
             Self::Error(s, e, d) => (s, e, d),
-            Self::Problem(p) => return p.into_response(),
+            Self::Problem(p) => return (*p).into_response(),
         };
         let mut res = (
             status,
@@ -103,7 +104,7 @@ impl From<tonic::Status> for OAuthFailure {
                 )
             }
             tonic::Code::InvalidArgument => Self::invalid_request(s.message().to_owned()),
-            _ => Self::Problem(Problem::from(s)),
+            _ => Self::Problem(Box::new(Problem::from(s))),
         }
     }
 }

@@ -18,12 +18,15 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_plans))
 }
 
-/// A list price in minor units of an ISO 4217 currency.
+/// A list price in minor units of an ISO 4217 currency. `item` is `monthly`
+/// for the plan's fee per calendar month, or a usage meter (`users`,
+/// `api_calls`) whose `per` units cost `amount`.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Price {
     pub item: String,
     pub amount: i64,
     pub currency: String,
+    pub per: i64,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -79,6 +82,7 @@ pub async fn list_plans(
                     item: x.item,
                     amount: x.amount,
                     currency: x.currency,
+                    per: x.per.max(1),
                 })
                 .collect(),
         })

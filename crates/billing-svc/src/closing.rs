@@ -1,0 +1,111 @@
+//! Closing billing periods: one invoice per account for a calendar month
+//! that has ended. The ClosePeriod call, the `close-period` command and the
+//! scheduled closer all come here. Each invoice commits on its own and the
+//! (customer, period) key refuses a second one, so a close that stops half
+//! way is finished by running it again.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use proto::account::v1 as account_pb;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::State;
+use crate::domain::invoice::{Period, Price, draft};
+use crate::error::Error;
+use crate::store::{invoice, usage};
+
+/// How many invoices a close created, and how many accounts had one already.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Closed {
+    pub created: i64,
+    pub existing: i64,
+}
+
+const PAGE: i64 = 500;
+
+/// Invoices every account that existed by the end of `period`. The caller
+/// checks that the period has ended.
+pub async fn close_period(state: &State, period: Period) -> Result<Closed, Error> {
+    let mut accounts = state.accounts.clone();
+    let plans: HashMap<String, Vec<Price>> = accounts
+        .list_plans(account_pb::ListPlansRequest {})
+        .await?
+        .into_inner()
+        .plans
+        .into_iter()
+        .map(|p| {
+            let prices = p
+                .prices
+                .into_iter()
+                .map(|x| Price {
+                    item: x.item,
+                    amount: x.amount,
+                    currency: x.currency,
+                    per: x.per.max(1),
+                })
+                .collect();
+            (p.name, prices)
+        })
+        .collect();
+    let (start, end) = (period.start(), period.end());
+    let (from, to) = (platform::id::rfc3339(start), platform::id::rfc3339(end));
+    let period_name = period.to_string();
+    let mut closed = Closed::default();
+    let mut after = String::new();
+    loop {
+        let page = accounts
+            .list_customers(account_pb::ListCustomersRequest {
+                take: PAGE,
+                after: after.clone(),
+                ..Default::default()
+            })
+            .await?
+            .into_inner();
+        for c in &page.items {
+            let is_account = c.kind == account_pb::CustomerKind::Account as i32;
+            let existed = OffsetDateTime::parse(&c.purchase_date, &Rfc3339).is_ok_and(|t| t < end);
+            if !is_account || !existed {
+                continue;
+            }
+            let prices = plans
+                .get(&c.plan_name)
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            let used = usage::per_meter(&state.db, &c.customer_id, &from, &to).await?;
+            let d = draft(&c.plan_name, prices, &used);
+            if invoice::issue(&state.db, &c.customer_id, &period_name, &c.plan_name, &d).await? {
+                closed.created += 1;
+            } else {
+                closed.existing += 1;
+            }
+        }
+        if page.next_cursor.is_empty() {
+            break;
+        }
+        after = page.next_cursor;
+    }
+    tracing::info!(
+        period = period_name,
+        created = closed.created,
+        existing = closed.existing,
+        "billing period closed"
+    );
+    Ok(closed)
+}
+
+/// Closes the previous month now and then every `every`: the first close of
+/// a month invoices it, later ones find every invoice in place. Runs until
+/// the task is dropped.
+pub async fn run_closer(state: State, every: Duration) {
+    // Let the peers finish starting before the first close.
+    tokio::time::sleep(Duration::from_secs(30).min(every)).await;
+    loop {
+        let period = Period::previous(OffsetDateTime::now_utc());
+        if let Err(e) = close_period(&state, period).await {
+            tracing::warn!(period = %period, error = %e, "closing the billing period failed; next try later");
+        }
+        tokio::time::sleep(every).await;
+    }
+}

@@ -1,0 +1,96 @@
+//! Billing contact fields: who receives invoices. The address follows the
+//! v2 address rules, which account-svc owns (billing asks it to validate).
+
+/// A billing name: 1..=100 characters once trimmed.
+pub fn name(s: &str) -> Result<String, String> {
+    // Lengths count what was sent, as the OpenAPI schema does.
+    if s.chars().count() > 100 {
+        return Err("must be at most 100 characters".into());
+    }
+    let s = s.trim();
+    match s.chars().count() {
+        0 => Err("must not be empty".into()),
+        _ if s.chars().any(char::is_control) => Err("must not contain control characters".into()),
+        _ => Ok(s.to_owned()),
+    }
+}
+
+/// A phone number as people write one: digits with `+`, spaces, `-`, `.`,
+/// `(` and `)`; at most 50 characters and at least 5 digits.
+pub fn phone(s: &str) -> Result<String, String> {
+    if s.chars().count() > 50 {
+        return Err("must be at most 50 characters".into());
+    }
+    let s = s.trim();
+    if !s
+        .chars()
+        .all(|c| c.is_ascii_digit() || " +-.()".contains(c))
+    {
+        return Err("may hold only digits, spaces and + - . ( )".into());
+    }
+    if s.chars().filter(char::is_ascii_digit).count() < 5 {
+        return Err("must hold at least 5 digits".into());
+    }
+    Ok(s.to_owned())
+}
+
+/// The address invoices go to: `local@domain.tld`, at most 100 characters.
+pub fn email(s: &str) -> Result<String, String> {
+    if s.chars().count() > 100 {
+        return Err("must be at most 100 characters".into());
+    }
+    let s = s.trim();
+    let valid = match s.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && !domain.contains('@')
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !s.chars().any(|c| c.is_whitespace() || c.is_control())
+        }
+        None => false,
+    };
+    if valid {
+        Ok(s.to_owned())
+    } else {
+        Err("must be an email address".into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_trimmed_and_bounded() {
+        assert_eq!(name("  Acme Billing "), Ok("Acme Billing".into()));
+        assert!(name("   ").is_err());
+        assert!(name(&"x".repeat(101)).is_err());
+        assert!(name(&"x".repeat(100)).is_ok());
+    }
+
+    #[test]
+    fn phones_hold_digits_and_punctuation_only() {
+        assert_eq!(phone("+1 (555) 010-2030"), Ok("+1 (555) 010-2030".into()));
+        assert!(phone("call me").is_err());
+        assert!(phone("+1").is_err());
+        assert!(phone(&"1".repeat(51)).is_err());
+    }
+
+    #[test]
+    fn emails_need_a_local_part_and_a_dotted_domain() {
+        assert_eq!(email("ap@acme.example"), Ok("ap@acme.example".into()));
+        for bad in [
+            "",
+            "acme.example",
+            "@acme.example",
+            "ap@acme",
+            "ap@.acme",
+            "a p@acme.example",
+            "a@b@c.d",
+        ] {
+            assert!(email(bad).is_err(), "{bad:?} passed");
+        }
+    }
+}

@@ -1,0 +1,121 @@
+//! Prepaid credit: the balance and ledger, and allocations down the tree.
+
+use platform::context::CallContext;
+use platform::status::Violations;
+use proto::billing::v1 as pb;
+use tonic::Request;
+
+use super::{BillingApi, page};
+use crate::domain::money;
+use crate::error::Error;
+use crate::store::credit::{self as store, Allocation, Entry, Refusal, Source};
+
+fn to_pb(e: Entry) -> pb::CreditEntry {
+    pb::CreditEntry {
+        entry_id: e.entry_id,
+        amount: e.amount,
+        currency: e.currency,
+        kind: e.kind,
+        counterparty_id: e.counterparty_id,
+        invoice_id: e.invoice_id,
+        note: e.note,
+        balance_after: e.balance_after,
+        created_at: e.created_at,
+    }
+}
+
+impl BillingApi {
+    pub(super) async fn credits(
+        &self,
+        req: Request<pb::GetCreditsRequest>,
+    ) -> Result<pb::Credits, Error> {
+        let ctx = CallContext::from_request(&req)?;
+        let r = req.into_inner();
+        let c = self.customer(&ctx, &r.customer_id).await?;
+        let (skip, take) = page(r.skip, r.take)?;
+        let (currency, balance) = store::balance(&self.state.db, &c.customer_id)
+            .await?
+            .unwrap_or_default();
+        let (entries, total) = store::ledger(&self.state.db, &c.customer_id, skip, take).await?;
+        Ok(pb::Credits {
+            customer_id: c.customer_id,
+            balance,
+            currency,
+            unbounded: c.parent_partner_id.is_empty(),
+            items: entries.into_iter().map(to_pb).collect(),
+            total,
+        })
+    }
+
+    pub(super) async fn allocate(
+        &self,
+        req: Request<pb::AllocateCreditRequest>,
+    ) -> Result<pb::AllocateCreditResponse, Error> {
+        let ctx = CallContext::from_request(&req)?;
+        let r = req.into_inner();
+        let c = self.customer(&ctx, &r.customer_id).await?;
+        let mut v = Violations::new();
+        let amount = v.check("amount", money::amount(r.amount));
+        let currency = v.check("currency", money::currency(&r.currency));
+        let note = v.check("note", money::note(&r.note));
+        let (Some(amount), Some(currency), Some(note)) = (amount, currency, note) else {
+            return Err(Error::Invalid(v.into_vec()));
+        };
+        // Credit flows down from the parent partner; a caller's own customer
+        // has its parent above the caller, which the caller may not draw on.
+        if ctx
+            .principal
+            .as_ref()
+            .is_some_and(|p| p.customer_id == c.customer_id)
+        {
+            return Err(Error::Conflict(
+                "credit comes from the parent partner: a partner cannot allocate to itself".into(),
+            ));
+        }
+        if c.parent_partner_id.is_empty() {
+            return Err(Error::Conflict(
+                "the root distributor mints credit; nothing is allocated to it".into(),
+            ));
+        }
+        let parent = self.customer(&ctx.internal(), &c.parent_partner_id).await?;
+        let source = if parent.parent_partner_id.is_empty() {
+            Source::Mint(&parent.customer_id)
+        } else {
+            Source::Parent(&parent.customer_id)
+        };
+        let outcome = store::allocate(
+            &self.state.db,
+            &Allocation {
+                child_id: &c.customer_id,
+                source,
+                amount,
+                currency: &currency,
+                note: &note,
+            },
+        )
+        .await?;
+        match outcome {
+            Ok(entry) => {
+                tracing::info!(
+                    customer_id = c.customer_id,
+                    from = parent.customer_id,
+                    amount,
+                    currency,
+                    "credit allocated"
+                );
+                Ok(pb::AllocateCreditResponse {
+                    balance: entry.balance_after,
+                    currency,
+                    entry: Some(to_pb(entry)),
+                })
+            }
+            Err(Refusal::Short { balance, currency }) => {
+                Err(Error::InsufficientCredit { balance, currency })
+            }
+            Err(Refusal::Currency(held)) => Err(Error::Invalid(vec![(
+                "currency".into(),
+                format!("must be {held}, the currency of the credit already held"),
+            )])),
+        }
+    }
+}
