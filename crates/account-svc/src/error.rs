@@ -7,6 +7,7 @@ use tonic::{Code, Status};
 
 use crate::domain::failed_setup::Refused;
 use crate::domain::lifecycle::Refusal;
+use crate::domain::limit;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -20,6 +21,9 @@ pub enum Error {
     FailedSetupNotFound,
     #[error("user name is taken")]
     UserNameTaken,
+    /// A create of an own limit value the customer already has.
+    #[error("the customer already has its own {0}")]
+    LimitExists(&'static str),
     /// The card processor refused the payment for a reason that keeps the
     /// request as failed setup `id` (nothing of the customer was created).
     #[error("{}", failed_setup_message(id, refused))]
@@ -56,6 +60,11 @@ impl From<Error> for Status {
                 "general.accountName",
                 "is already taken",
             ),
+            Error::LimitExists(name) => field_error(
+                Code::AlreadyExists,
+                limit::NAME,
+                &format!("the customer already has its own {name}; PUT changes it"),
+            ),
             // The gateway puts the id, the processor's code and its message
             // into the problem document (409), so the client can restore it.
             Error::FailedSetup { id, refused } => with_reason(
@@ -88,6 +97,15 @@ impl From<Refusal> for Error {
                 Error::Invalid(vec![(field.to_owned(), message)])
             }
             Refusal::Conflict(m) => Error::Conflict(m),
+        }
+    }
+}
+
+impl From<limit::Refusal> for Error {
+    fn from(r: limit::Refusal) -> Self {
+        match r {
+            limit::Refusal::Invalid(v) => Error::Invalid(v),
+            limit::Refusal::Conflict(m) => Error::Conflict(m),
         }
     }
 }

@@ -26,7 +26,8 @@ use crate::domain::company::{AddressCheck, Company, CompanyChange, parse_company
 use crate::domain::culture::Culture;
 use crate::domain::failed_setup::{self, Refused, SetupRefusal};
 use crate::domain::lifecycle::{self, Target};
-use crate::domain::plan::{self, PlanKind};
+use crate::domain::limit::{self, Limit, Overrides};
+use crate::domain::plan::{self, Plan, PlanKind, USERS_MAX};
 use crate::domain::settings::{
     Features, Networks, PasswordMinLength, PasswordPolicy, SettingsChange, SupportEmail,
 };
@@ -37,6 +38,7 @@ use crate::domain::{
 use crate::error::Error;
 use crate::store::customer::{self, CustomerRow, Deletion, ListFilter};
 use crate::store::failed_setup::{self as store_failed_setup, FailedSetupRow, RefusedAgain};
+use crate::store::limit as store_limit;
 use crate::store::settings::{self as store_settings, SettingsRow, SettingsUpdate};
 use crate::{State, recovery};
 
@@ -188,6 +190,8 @@ impl AccountApi {
                 alternative_email: String::new(),
                 phone: String::new(),
                 customer_kind: if is_partner { "partner" } else { "account" }.into(),
+                // A new customer has no own limit values yet: its plan's
+                // default is the value in force.
                 users_max: plan_name.map_or(0, plan::users_max),
             }
         };
@@ -424,6 +428,71 @@ impl AccountApi {
     async fn password_policy(&self, path: &str) -> Result<PasswordPolicy, Error> {
         let policies = store_settings::policies_on_path(&self.state.db, path).await?;
         Ok(PasswordPolicy::strictest(policies))
+    }
+
+    /// How many contacts are assigned to each of `customer_ids` (what
+    /// counts toward Iam_usersMax), asked of contact-svc in one call.
+    async fn contact_counts(
+        &self,
+        ctx: &CallContext,
+        customer_ids: Vec<String>,
+    ) -> Result<std::collections::HashMap<String, i64>, Error> {
+        if customer_ids.is_empty() {
+            return Ok(Default::default());
+        }
+        let counts = self
+            .state
+            .contacts
+            .clone()
+            .count_contacts(
+                ctx.internal()
+                    .request(contact::CountContactsRequest { customer_ids }),
+            )
+            .await
+            .map_err(Error::Upstream)?
+            .into_inner()
+            .counts;
+        Ok(counts)
+    }
+
+    /// The usage of `c`'s Iam_usersMax when its plan has one.
+    async fn users_used(
+        &self,
+        ctx: &CallContext,
+        c: &CustomerRow,
+        plan: &Plan,
+    ) -> Result<Option<i64>, Error> {
+        if plan.limit(USERS_MAX).is_none() {
+            return Ok(None);
+        }
+        let counts = self
+            .contact_counts(ctx, vec![c.customer_id.clone()])
+            .await?;
+        Ok(Some(counts.get(&c.customer_id).copied().unwrap_or(0)))
+    }
+
+    /// The plan and own limit values of `c`'s parent partner, if it has one.
+    async fn parent_limits(
+        &self,
+        c: &CustomerRow,
+    ) -> Result<Option<(&'static Plan, Overrides)>, Error> {
+        let Some(parent_id) = &c.parent_id else {
+            return Ok(None);
+        };
+        let Some(parent) = customer::find(&self.state.db, parent_id).await? else {
+            return Ok(None);
+        };
+        let overrides = store_limit::overrides(&self.state.db, parent_id).await?;
+        Ok(Some((plan_of(&parent)?, overrides)))
+    }
+
+    /// A customer's cached limits are stale once one changes: the next
+    /// reader (the gateway's rate limiter) fetches them again.
+    async fn limits_changed(&self, customer_id: &str) {
+        self.state
+            .cache
+            .del(&platform::cache::limits_key(customer_id))
+            .await;
     }
 
     /// A visible customer within the caller's subtree, or NOT_FOUND.
@@ -883,6 +952,8 @@ impl pb::account_service_server::AccountService for AccountApi {
                 .map_err(Error::from)?;
             return Err(Error::Contended("the plan kept changing; retry".into()).into());
         }
+        // The new plan brings other defaults, so other limits in force.
+        self.limits_changed(&c.customer_id).await;
         tracing::info!(
             customer_id = c.customer_id,
             from = c.plan_name,
@@ -1049,9 +1120,13 @@ impl pb::account_service_server::AccountService for AccountApi {
             .visible(caller.as_ref(), &req.get_ref().customer_id)
             .await?;
         let policy = self.password_policy(&c.path).await?;
-        // The plan's limit is the customer's until the limits issue stores
-        // per-customer ones.
-        let users_max = plan::users_max(&c.plan_name);
+        // The value in force: the customer's own, else its plan's (0, no
+        // limit, for a plan without one), read afresh on every call so a
+        // change applies to the very next contact.
+        let overrides = store_limit::overrides(&self.state.db, &c.customer_id).await?;
+        let users_max = plan::find(&c.plan_name)
+            .and_then(|p| limit::value_in_force(p, &overrides, USERS_MAX))
+            .unwrap_or(0);
         Ok(Response::new(pb::ContactRules {
             kind: if c.is_partner() { "partner" } else { "account" }.into(),
             password_min_length: policy.min_length,
@@ -1118,6 +1193,177 @@ impl pb::account_service_server::AccountService for AccountApi {
         }
         let row = store_settings::find(&self.state.db, &p.customer_id).await?;
         Ok(Response::new(settings_to_pb(&p, row)?))
+    }
+
+    async fn list_limits(
+        &self,
+        req: Request<pb::ListLimitsRequest>,
+    ) -> Result<Response<pb::Limits>, Status> {
+        let ctx = CallContext::from_request(&req)?;
+        let caller = self.caller(&ctx).await?;
+        let c = self
+            .visible(caller.as_ref(), &req.get_ref().customer_id)
+            .await?;
+        let plan = plan_of(&c)?;
+        let overrides = store_limit::overrides(&self.state.db, &c.customer_id).await?;
+        let users_used = self.users_used(&ctx, &c, plan).await?;
+        let items = limit::in_force(plan, &overrides)
+            .iter()
+            .map(|l| limit_to_pb(l, users_used.filter(|_| l.name == USERS_MAX)))
+            .collect();
+        Ok(Response::new(pb::Limits {
+            customer_id: c.customer_id,
+            plan_name: c.plan_name,
+            items,
+        }))
+    }
+
+    async fn set_limit(
+        &self,
+        req: Request<pb::SetLimitRequest>,
+    ) -> Result<Response<pb::Limit>, Status> {
+        let ctx = CallContext::from_request(&req)?;
+        let r = req.into_inner();
+        let caller = self.caller(&ctx).await?;
+        // Scope first: an outsider learns nothing, not even that its input
+        // was bad.
+        let c = self.visible(caller.as_ref(), &r.customer_id).await?;
+        let plan = plan_of(&c)?;
+        let parent = self.parent_limits(&c).await?;
+        let t = limit::Target {
+            plan,
+            is_callers_home: is_callers_home(caller.as_ref(), &c),
+            parent: parent
+                .as_ref()
+                .map(|(plan, overrides)| limit::Parent { plan, overrides }),
+        };
+        let l = limit::set(&t, &r.name, r.value).map_err(Error::from)?;
+        let name = l.name;
+        // Counted before the write, so a contact-svc that is down fails the
+        // request before anything changed.
+        let used = if name == USERS_MAX {
+            self.users_used(&ctx, &c, plan).await?
+        } else {
+            None
+        };
+        if r.create {
+            if !store_limit::insert(&self.state.db, &c.customer_id, name, r.value).await? {
+                return Err(Error::LimitExists(name).into());
+            }
+        } else {
+            store_limit::upsert(&self.state.db, &c.customer_id, name, r.value).await?;
+        }
+        self.limits_changed(&c.customer_id).await;
+        tracing::info!(
+            customer_id = c.customer_id,
+            name,
+            value = r.value,
+            "limit set"
+        );
+        Ok(Response::new(limit_to_pb(&l, used)))
+    }
+
+    async fn reset_limit(
+        &self,
+        req: Request<pb::ResetLimitRequest>,
+    ) -> Result<Response<pb::Limit>, Status> {
+        let ctx = CallContext::from_request(&req)?;
+        let r = req.into_inner();
+        let caller = self.caller(&ctx).await?;
+        let c = self.visible(caller.as_ref(), &r.customer_id).await?;
+        let plan = plan_of(&c)?;
+        let t = limit::Target {
+            plan,
+            is_callers_home: is_callers_home(caller.as_ref(), &c),
+            // Returning to the default never needs the parent: a default is
+            // the plan's, not a value anyone handed down.
+            parent: None,
+        };
+        let l = limit::reset(&t, &r.name).map_err(Error::from)?;
+        let name = l.name;
+        let used = if name == USERS_MAX {
+            self.users_used(&ctx, &c, plan).await?
+        } else {
+            None
+        };
+        if store_limit::delete(&self.state.db, &c.customer_id, name).await? {
+            tracing::info!(customer_id = c.customer_id, name, "limit reset to default");
+        }
+        self.limits_changed(&c.customer_id).await;
+        Ok(Response::new(limit_to_pb(&l, used)))
+    }
+
+    async fn get_quota(
+        &self,
+        req: Request<pb::GetQuotaRequest>,
+    ) -> Result<Response<pb::Quota>, Status> {
+        let ctx = CallContext::from_request(&req)?;
+        let caller = self.caller(&ctx).await?;
+        // An account has no descendants to sum: like a partner's settings,
+        // its quota does not exist (NOT_FOUND), and its own limits are at
+        // ListLimits.
+        let p = self
+            .visible_partner(caller.as_ref(), &req.get_ref().customer_id)
+            .await?;
+        let accounts = store_limit::accounts_within(&self.state.db, &p.path).await?;
+        let plans = accounts
+            .iter()
+            .map(|a| {
+                plan::find(&a.plan_name).ok_or_else(|| {
+                    Error::Internal(format!(
+                        "account {} has unknown plan {:?}",
+                        a.customer_id, a.plan_name
+                    ))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let items = limit::quota(plans.iter().zip(&accounts).map(|(p, a)| (*p, &a.overrides)));
+        let with_users: Vec<String> = plans
+            .iter()
+            .zip(&accounts)
+            .filter(|(p, _)| p.limit(USERS_MAX).is_some())
+            .map(|(_, a)| a.customer_id.clone())
+            .collect();
+        let counts = self.contact_counts(&ctx, with_users).await?;
+        let users_used = counts.values().fold(0_i64, |sum, n| sum.saturating_add(*n));
+        Ok(Response::new(pb::Quota {
+            customer_id: p.customer_id,
+            items: items
+                .into_iter()
+                .map(|i| pb::QuotaItem {
+                    name: i.name.into(),
+                    allocated: i.allocated,
+                    used: (i.name == USERS_MAX).then_some(users_used),
+                    accounts: i.accounts,
+                })
+                .collect(),
+        }))
+    }
+}
+
+/// Whether the caller acts for `c` itself (its home partner).
+fn is_callers_home(caller: Option<&CustomerRow>, c: &CustomerRow) -> bool {
+    caller.is_some_and(|home| home.customer_id == c.customer_id)
+}
+
+/// The plan of a stored customer; only this version's catalogue names are
+/// ever stored, so another is a row edited by hand.
+fn plan_of(c: &CustomerRow) -> Result<&'static Plan, Error> {
+    plan::find(&c.plan_name).ok_or_else(|| {
+        Error::Internal(format!(
+            "customer {} has unknown plan {:?}",
+            c.customer_id, c.plan_name
+        ))
+    })
+}
+
+fn limit_to_pb(l: &Limit, used: Option<i64>) -> pb::Limit {
+    pb::Limit {
+        name: l.name.into(),
+        value: l.value,
+        default_value: l.default,
+        overridden: l.overridden,
+        used,
     }
 }
 
@@ -1336,7 +1582,9 @@ mod tests {
             "http://127.0.0.1:1",
         )
         .expect("peers");
-        let state = State::open(&storage, peers).await.expect("state");
+        let state = State::open(&storage, peers, platform::cache::Cache::in_memory())
+            .await
+            .expect("state");
         (AccountApi { state }, dir)
     }
 
@@ -2407,5 +2655,303 @@ mod tests {
             ("restored".into(), created.customer_id.clone())
         );
         assert_eq!(status(&running).await, ("restoring".into(), missing));
+    }
+
+    // ---- limits. Iam_usersMax's usage is contact-svc's, which these tests
+    // do not run, so they change the other limits through the API and
+    // Iam_usersMax through the store; the end-to-end tests cover the rest.
+
+    fn set_request(c: &CustomerRow, name: &str, value: i64, create: bool) -> pb::SetLimitRequest {
+        pb::SetLimitRequest {
+            customer_id: c.customer_id.clone(),
+            name: name.into(),
+            value,
+            create,
+        }
+    }
+
+    async fn set_limit(
+        api: &AccountApi,
+        c: &CustomerRow,
+        name: &str,
+        value: i64,
+        create: bool,
+    ) -> Result<pb::Limit, Status> {
+        api.set_limit(Request::new(set_request(c, name, value, create)))
+            .await
+            .map(Response::into_inner)
+    }
+
+    async fn reset_limit(
+        api: &AccountApi,
+        c: &CustomerRow,
+        name: &str,
+    ) -> Result<pb::Limit, Status> {
+        api.reset_limit(Request::new(pb::ResetLimitRequest {
+            customer_id: c.customer_id.clone(),
+            name: name.into(),
+        }))
+        .await
+        .map(Response::into_inner)
+    }
+
+    #[tokio::test]
+    async fn a_limit_is_created_once_changed_and_reset_to_its_default() {
+        let (api, _dir) = api().await;
+        let root = insert_active(&api, "partner", None).await;
+        let account = insert_active(&api, "account", Some(&root)).await;
+
+        let made = set_limit(&api, &account, "Api_burst", 10, true)
+            .await
+            .expect("create");
+        assert_eq!(
+            (
+                made.name.as_str(),
+                made.value,
+                made.default_value,
+                made.overridden,
+                made.used
+            ),
+            ("Api_burst", 10, 20, true, None)
+        );
+        let again = set_limit(&api, &account, "Api_burst", 12, true)
+            .await
+            .expect_err("exists");
+        assert_eq!(again.code(), Code::AlreadyExists);
+        assert_eq!(fields(&again), ["name"]);
+
+        let changed = set_limit(&api, &account, "Api_burst", 12, false)
+            .await
+            .expect("change");
+        assert_eq!((changed.value, changed.overridden), (12, true));
+        let stored = store_limit::overrides(&api.state.db, &account.customer_id)
+            .await
+            .expect("read");
+        assert_eq!(stored.get("Api_burst"), Some(&12));
+
+        let reset = reset_limit(&api, &account, "Api_burst")
+            .await
+            .expect("reset");
+        assert_eq!(
+            (reset.value, reset.default_value, reset.overridden),
+            (20, 20, false)
+        );
+        // At its default already: nothing to do, and no error.
+        let again = reset_limit(&api, &account, "Api_burst")
+            .await
+            .expect("no-op");
+        assert_eq!((again.value, again.overridden), (20, false));
+        assert!(
+            store_limit::overrides(&api.state.db, &account.customer_id)
+                .await
+                .expect("read")
+                .is_empty()
+        );
+    }
+
+    #[tokio::test]
+    async fn limit_changes_name_the_bad_field() {
+        let (api, _dir) = api().await;
+        let root = insert_active(&api, "partner", None).await;
+        let partner = insert_active(&api, "partner", Some(&root)).await;
+        let account = insert_active(&api, "account", Some(&partner)).await;
+        for (c, name, value, field) in [
+            (&account, "Nothing_max", 1, "name"),
+            (&account, "Api_burst", -1, "value"),
+            (&account, "Api_burst", limit::MAX_VALUE + 1, "value"),
+            (&account, USERS_MAX, 0, "value"),
+            (&partner, "Storage_bytesMax", 1, "name"),
+        ] {
+            let e = set_limit(&api, c, name, value, false)
+                .await
+                .expect_err("invalid");
+            assert_eq!(e.code(), Code::InvalidArgument, "{name} {value}");
+            assert_eq!(fields(&e), [field], "{name} {value}");
+        }
+        let e = reset_limit(&api, &account, "Nothing_max")
+            .await
+            .expect_err("unknown");
+        assert_eq!(
+            (e.code(), fields(&e)),
+            (Code::InvalidArgument, vec!["name".to_owned()])
+        );
+    }
+
+    #[tokio::test]
+    async fn no_limit_goes_above_the_parent_partners() {
+        let (api, _dir) = api().await;
+        let root = insert_active(&api, "partner", None).await;
+        let partner = insert_active(&api, "partner", Some(&root)).await;
+        let account = insert_active(&api, "account", Some(&partner)).await;
+        set_limit(&api, &partner, "Api_burst", 30, false)
+            .await
+            .expect("partner");
+        let e = set_limit(&api, &account, "Api_burst", 31, false)
+            .await
+            .expect_err("above");
+        assert_eq!(e.code(), Code::FailedPrecondition);
+        assert!(
+            e.message().contains("Api_burst") && e.message().contains("30"),
+            "{}",
+            e.message()
+        );
+        set_limit(&api, &account, "Api_burst", 30, false)
+            .await
+            .expect("equal is fine");
+        // The partner plan has no Storage_bytesMax: nothing caps it.
+        set_limit(&api, &account, "Storage_bytesMax", limit::MAX_VALUE, false)
+            .await
+            .expect("uncapped");
+    }
+
+    #[tokio::test]
+    async fn a_partner_changes_the_limits_below_it_but_not_its_own() {
+        let (api, _dir) = api().await;
+        let root = insert_active(&api, "partner", None).await;
+        let partner = insert_active(&api, "partner", Some(&root)).await;
+        let set = |home: &CustomerRow, c: &CustomerRow, value: i64| {
+            api.set_limit(as_caller(home, set_request(c, "Api_burst", value, false)))
+        };
+        set(&root, &partner, 40).await.expect("by the parent");
+        let e = set(&partner, &partner, 50).await.expect_err("its own");
+        assert_eq!(e.code(), Code::FailedPrecondition);
+        let e = api
+            .reset_limit(as_caller(
+                &partner,
+                pb::ResetLimitRequest {
+                    customer_id: partner.customer_id.clone(),
+                    name: "Api_burst".into(),
+                },
+            ))
+            .await
+            .expect_err("its own");
+        assert_eq!(e.code(), Code::FailedPrecondition);
+    }
+
+    #[tokio::test]
+    async fn limits_outside_the_callers_subtree_are_not_found_even_with_bad_input() {
+        let (api, _dir) = api().await;
+        let root = insert_active(&api, "partner", None).await;
+        let mine = insert_active(&api, "partner", Some(&root)).await;
+        let other = insert_active(&api, "partner", Some(&root)).await;
+        let theirs = insert_active(&api, "account", Some(&other)).await;
+        for value in [5, -1] {
+            let e = api
+                .set_limit(as_caller(
+                    &mine,
+                    set_request(&theirs, "Api_burst", value, true),
+                ))
+                .await
+                .expect_err("outside");
+            assert_eq!(e.code(), Code::NotFound);
+        }
+        let e = api
+            .list_limits(as_caller(
+                &mine,
+                pb::ListLimitsRequest {
+                    customer_id: theirs.customer_id.clone(),
+                },
+            ))
+            .await
+            .expect_err("outside");
+        assert_eq!(e.code(), Code::NotFound);
+        let e = api
+            .get_quota(as_caller(
+                &mine,
+                pb::GetQuotaRequest {
+                    customer_id: other.customer_id.clone(),
+                },
+            ))
+            .await
+            .expect_err("outside");
+        assert_eq!(e.code(), Code::NotFound);
+    }
+
+    #[tokio::test]
+    async fn an_accounts_quota_is_not_found() {
+        let (api, _dir) = api().await;
+        let root = insert_active(&api, "partner", None).await;
+        let account = insert_active(&api, "account", Some(&root)).await;
+        let e = api
+            .get_quota(Request::new(pb::GetQuotaRequest {
+                customer_id: account.customer_id.clone(),
+            }))
+            .await
+            .expect_err("an account");
+        assert_eq!(e.code(), Code::NotFound);
+    }
+
+    #[tokio::test]
+    async fn a_changed_limit_drops_the_customers_cached_limits() {
+        let (api, _dir) = api().await;
+        let root = insert_active(&api, "partner", None).await;
+        let account = insert_active(&api, "account", Some(&root)).await;
+        let key = platform::cache::limits_key(&account.customer_id);
+        let cached = || {
+            api.state
+                .cache
+                .set(&key, "stale", std::time::Duration::from_secs(60))
+        };
+
+        cached().await;
+        set_limit(&api, &account, "Api_burst", 5, false)
+            .await
+            .expect("set");
+        assert_eq!(api.state.cache.get(&key).await, None);
+        cached().await;
+        reset_limit(&api, &account, "Api_burst")
+            .await
+            .expect("reset");
+        assert_eq!(api.state.cache.get(&key).await, None);
+        cached().await;
+        change_plan(&api, &account.customer_id, "business")
+            .await
+            .expect("plan");
+        assert_eq!(api.state.cache.get(&key).await, None);
+        // A refused change leaves it.
+        cached().await;
+        set_limit(&api, &account, "Api_burst", -5, false)
+            .await
+            .expect_err("refused");
+        assert!(api.state.cache.get(&key).await.is_some());
+    }
+
+    #[tokio::test]
+    async fn contact_rules_answer_the_users_max_in_force() {
+        let (api, _dir) = api().await;
+        let root = insert_active(&api, "partner", None).await;
+        let account = insert_active(&api, "account", Some(&root)).await;
+        store_limit::upsert(&api.state.db, &account.customer_id, USERS_MAX, 2)
+            .await
+            .expect("own value");
+        assert_eq!(rules(&api, &account).await.users_max, 2);
+        // An own value survives a plan change that keeps the limit.
+        change_plan(&api, &account.customer_id, "business")
+            .await
+            .expect("plan");
+        assert_eq!(rules(&api, &account).await.users_max, 2);
+        store_limit::delete(&api.state.db, &account.customer_id, USERS_MAX)
+            .await
+            .expect("reset");
+        assert_eq!(rules(&api, &account).await.users_max, 50);
+    }
+
+    #[tokio::test]
+    async fn a_removed_customer_takes_its_limits_along() {
+        let (api, _dir) = api().await;
+        let root = insert_active(&api, "partner", None).await;
+        let account = insert_active(&api, "account", Some(&root)).await;
+        set_limit(&api, &account, "Api_burst", 5, true)
+            .await
+            .expect("set");
+        customer::remove(&api.state.db, &account.customer_id)
+            .await
+            .expect("remove");
+        assert!(
+            store_limit::overrides(&api.state.db, &account.customer_id)
+                .await
+                .expect("read")
+                .is_empty()
+        );
     }
 }

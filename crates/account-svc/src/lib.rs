@@ -13,6 +13,7 @@ pub mod store;
 
 use std::future::Future;
 
+use platform::cache::Cache;
 use platform::db::{Db, Migration};
 use proto::account::v1::account_service_server::AccountServiceServer;
 use proto::auth::v1::auth_service_client::AuthServiceClient;
@@ -46,6 +47,11 @@ pub const MIGRATIONS: &[Migration] = &[
         description: "password_policy",
         sql: include_str!("../migrations/0005_password_policy.sql"),
     },
+    Migration {
+        version: 6,
+        description: "customer_limit",
+        sql: include_str!("../migrations/0006_customer_limit.sql"),
+    },
 ];
 
 /// The services account-svc calls.
@@ -73,17 +79,25 @@ pub struct State {
     pub contacts: ContactServiceClient<Channel>,
     pub billing: BillingServiceClient<Channel>,
     pub auth: AuthServiceClient<Channel>,
+    /// Shared with the gateway: account-svc deletes a customer's cached
+    /// limits ([`platform::cache::limits_key`]) whenever they change.
+    pub cache: Cache,
 }
 
 impl State {
     /// Opens the `account` schema (or `account.db`) and migrates it.
-    pub async fn open(storage: &platform::config::Storage, peers: Peers) -> anyhow::Result<Self> {
+    pub async fn open(
+        storage: &platform::config::Storage,
+        peers: Peers,
+        cache: Cache,
+    ) -> anyhow::Result<Self> {
         let db = Db::open(storage, "account", MIGRATIONS).await?;
         Ok(Self {
             db,
             contacts: peers.contacts,
             billing: peers.billing,
             auth: peers.auth,
+            cache,
         })
     }
 }

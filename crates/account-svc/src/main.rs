@@ -1,5 +1,6 @@
 //! account-svc on its own: `ACCOUNT_SVC_ADDR` (default 127.0.0.1:50051), peers
-//! at `CONTACT_SVC_URL`, `BILLING_SVC_URL`, `AUTH_SVC_URL`.
+//! at `CONTACT_SVC_URL`, `BILLING_SVC_URL`, `AUTH_SVC_URL`, the cache at
+//! `REDIS_URL` (unset: in-process).
 
 use platform::config::var_or;
 
@@ -7,15 +8,20 @@ use platform::config::var_or;
 async fn main() -> anyhow::Result<()> {
     platform::telemetry::init();
     let storage = platform::config::Storage::from_env();
+    if std::env::args().nth(1).as_deref() == Some("migrate") {
+        // Only the schema: migrating needs neither Redis nor the peers.
+        platform::db::Db::open(&storage, "account", account_svc::MIGRATIONS).await?;
+        return Ok(());
+    }
     let peers = account_svc::Peers::connect(
         &var_or("CONTACT_SVC_URL", "http://127.0.0.1:50052"),
         &var_or("BILLING_SVC_URL", "http://127.0.0.1:50053"),
         &var_or("AUTH_SVC_URL", "http://127.0.0.1:50054"),
     )?;
-    let state = account_svc::State::open(&storage, peers).await?;
-    if std::env::args().nth(1).as_deref() == Some("migrate") {
-        return Ok(()); // opening the database applied the migrations
-    }
+    let cache =
+        platform::cache::Cache::connect(storage.redis_url.as_deref(), &storage.schema_prefix)
+            .await?;
+    let state = account_svc::State::open(&storage, peers, cache).await?;
     let listener =
         tokio::net::TcpListener::bind(var_or("ACCOUNT_SVC_ADDR", "127.0.0.1:50051")).await?;
     account_svc::serve(listener, state, platform::shutdown::signal()).await

@@ -319,6 +319,22 @@ impl pb::contact_service_server::ContactService for ContactApi {
         Ok(Response::new(pb::ListContactsResponse { items, total }))
     }
 
+    async fn count_contacts(
+        &self,
+        req: Request<pb::CountContactsRequest>,
+    ) -> Result<Response<pb::CountContactsResponse>, Status> {
+        let r = req.into_inner();
+        let mut v = Violations::new();
+        for (i, id) in r.customer_ids.iter().enumerate() {
+            v.require_id(&format!("customerIDs[{i}]"), id);
+        }
+        if !v.is_empty() {
+            return Err(Error::Invalid(v.into_vec()).into());
+        }
+        let counts = contact::assigned_counts(&self.state.db, &r.customer_ids).await?;
+        Ok(Response::new(pb::CountContactsResponse { counts }))
+    }
+
     async fn update_contact(
         &self,
         req: Request<pb::UpdateContactRequest>,
@@ -534,6 +550,8 @@ fn to_pb(row: contact::ContactRow, customer_id: String, roles: Vec<String>) -> p
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashMap;
+
     use platform::config::Storage;
     use platform::status::field_violations;
     use proto::contact::v1::contact_service_server::ContactService as _;
@@ -1061,6 +1079,49 @@ mod tests {
             .await
             .expect("page");
         assert_eq!((none.total, none.items.len()), (0, 0));
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    async fn count(api: &ContactApi, ids: &[String]) -> Result<HashMap<String, i64>, Status> {
+        api.count_contacts(Request::new(pb::CountContactsRequest {
+            customer_ids: ids.to_vec(),
+        }))
+        .await
+        .map(|r| r.into_inner().counts)
+    }
+
+    #[tokio::test]
+    async fn count_answers_every_customer_asked_with_its_assigned_contacts() {
+        let dir = temp_dir();
+        let api = api(&dir).await;
+        let (a, b) = (platform::id::new_id(), platform::id::new_id());
+        let shared = create_on(&api, &a, &["Owner"]).await;
+        create_on(&api, &a, &["ContactManager", "SecurityManager"]).await;
+        api.assign_contact(assign_request(&shared, &a, &b, "account", &["Owner"]))
+            .await
+            .expect("assigned");
+        // More ids than one statement takes, the known ones in the last
+        // chunk: every id is answered, unknown ones with 0.
+        let mut ids: Vec<String> = (0..1200).map(|_| platform::id::new_id()).collect();
+        ids.extend([a.clone(), b.clone()]);
+        let counts = count(&api, &ids).await.expect("counts");
+        assert_eq!(counts.len(), ids.len());
+        assert_eq!(counts[&a], 2, "two contacts, one with two roles");
+        assert_eq!(counts[&b], 1);
+        assert_eq!(counts[&ids[0]], 0);
+        assert!(count(&api, &[]).await.expect("none").is_empty());
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test]
+    async fn count_refuses_what_is_not_an_id() {
+        let dir = temp_dir();
+        let api = api(&dir).await;
+        let err = count(&api, &[platform::id::new_id(), "x".into()])
+            .await
+            .expect_err("invalid");
+        assert_eq!(err.code(), Code::InvalidArgument);
+        assert_eq!(fields_of(&err), ["customerIDs[1]"]);
         let _ = std::fs::remove_dir_all(dir);
     }
 

@@ -87,6 +87,19 @@ impl FromRequestParts<AppState> for Caller {
             .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
             .map(|c| c.0.ip());
         check_access(state, &ctx, &principal, peer).await?;
+        let decision = rate_limit(state, &ctx, &principal).await;
+        // The headers middleware answers RateLimit on whatever follows.
+        if let Some(slot) = parts.extensions.get::<crate::layers::RateSlot>() {
+            slot.put(decision);
+        }
+        if !decision.allowed {
+            tracing::info!(
+                client_id = principal.client_id,
+                customer_id = principal.customer_id,
+                "refused: rate limit"
+            );
+            return Err(decision.problem("this API client's rate limit is used up"));
+        }
         let ctx = platform::context::CallContext {
             principal: Some(principal.clone()),
             ..ctx
@@ -192,6 +205,81 @@ async fn check_access(
         "this partner's API clients may not call from this network (settings apiAllowedNetworks)",
     ))
 }
+
+/// Takes one request from the client's budget. The policy is the client's
+/// home customer's `Api_requestsPerMinute` and `Api_burst`, cached as
+/// "<per minute> <burst>"; account-svc drops the entry when either changes.
+async fn rate_limit(
+    state: &AppState,
+    ctx: &platform::context::CallContext,
+    principal: &Principal,
+) -> crate::ratelimit::Decision {
+    let key = platform::cache::limits_key(&principal.customer_id);
+    let cached = state.cache.get(&key).await.and_then(|line| {
+        let mut words = line.split_whitespace().map(str::parse::<i64>);
+        match (words.next(), words.next()) {
+            (Some(Ok(per_minute)), Some(Ok(burst))) => Some((per_minute, burst)),
+            _ => None,
+        }
+    });
+    let (per_minute, burst) = match cached {
+        Some(policy) => policy,
+        None => {
+            let limits = state
+                .account
+                .clone()
+                .list_limits(
+                    ctx.internal()
+                        .request(proto::account::v1::ListLimitsRequest {
+                            customer_id: principal.customer_id.clone(),
+                        }),
+                )
+                .await;
+            match limits {
+                Ok(l) => {
+                    let value = |name: &str| {
+                        l.get_ref()
+                            .items
+                            .iter()
+                            .find(|i| i.name == name)
+                            .map(|i| i.value)
+                    };
+                    let policy = (
+                        value("Api_requestsPerMinute").unwrap_or(DEFAULT_PER_MINUTE),
+                        value("Api_burst").unwrap_or(DEFAULT_BURST),
+                    );
+                    state
+                        .cache
+                        .set(
+                            &key,
+                            &format!("{} {}", policy.0, policy.1),
+                            crate::ratelimit::POLICY_CACHE,
+                        )
+                        .await;
+                    policy
+                }
+                // The limits are unreadable for now: the partner plan's
+                // defaults apply rather than refusing the request.
+                Err(e) => {
+                    tracing::warn!(error = %e.message(), "limits unavailable; default rate limit applies");
+                    (DEFAULT_PER_MINUTE, DEFAULT_BURST)
+                }
+            }
+        }
+    };
+    state
+        .limiter
+        .check(
+            &format!("client:{}", principal.client_id),
+            crate::ratelimit::Policy::per_minute(per_minute, burst),
+            1,
+        )
+        .await
+}
+
+/// The rate limit of a client whose customer's plan names none.
+const DEFAULT_PER_MINUTE: i64 = 600;
+const DEFAULT_BURST: i64 = 100;
 
 /// Cache first, then auth-svc; a resolved token is cached until it expires
 /// (at most [`CACHE_AT_MOST`]).

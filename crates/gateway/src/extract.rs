@@ -33,8 +33,17 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
             .map_err(|e| Problem::new(e.status(), e.body_text()))?;
-        let de = &mut serde_json::Deserializer::from_slice(&bytes);
-        match serde_path_to_error::deserialize(de) {
+        let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
+            Problem::field(
+                "body",
+                format!("malformed JSON: {}", without_value(&e.to_string())),
+            )
+        })?;
+        // The v2 tables' PascalCase names are accepted beside camelCase.
+        let value = crate::formats::camel_case_members(value).map_err(|field| {
+            Problem::field(&field, "is given twice (in camelCase and in PascalCase)")
+        })?;
+        match serde_path_to_error::deserialize(value) {
             Ok(v) => Ok(Self(v)),
             Err(e) => {
                 let path = e.path().to_string();
@@ -44,12 +53,10 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                 } else {
                     path
                 };
-                let message = if inner.is_syntax() || inner.is_eof() {
-                    format!("malformed JSON: {inner}")
-                } else {
-                    without_value(&strip_position(&inner.to_string()))
-                };
-                Err(Problem::field(&field, message))
+                Err(Problem::field(
+                    &field,
+                    without_value(&strip_position(&inner.to_string())),
+                ))
             }
         }
     }

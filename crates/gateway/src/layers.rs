@@ -9,8 +9,11 @@ use tower::ServiceBuilder;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
+use std::sync::{Arc, Mutex};
+
 use crate::AppState;
 use crate::problem::REQUEST_ID;
+use crate::ratelimit::Decision;
 
 const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -19,7 +22,14 @@ const BODY_LIMIT: usize = 1 << 20;
 
 pub fn app(state: AppState) -> Router {
     let timeout = state.request_timeout;
-    crate::routes::router(state).layer(
+    let metrics_state = state.clone();
+    crate::routes::router(state)
+        // Prometheus text, outside the API documents.
+        .route(
+            "/metrics",
+            axum::routing::get(move || crate::metrics::render(metrics_state.clone())),
+        )
+        .layer(
         ServiceBuilder::new()
             // 1. Every request gets an id (the client's X-Request-ID when it
             //    sends a sane one) so logs, problems and services agree on it.
@@ -34,12 +44,49 @@ pub fn app(state: AppState) -> Router {
             }))
             // 4. Problem documents read the id from here.
             .layer(middleware::from_fn(request_id_scope))
-            // 5. A backstop for work that outlives its deadline; the gRPC
+            // 5. Authenticated requests answer with their rate limit.
+            .layer(middleware::from_fn(rate_limit_headers))
+            // 6. XML for clients that prefer it (problems included).
+            .layer(middleware::from_fn(crate::formats::negotiate))
+            // 7. A backstop for work that outlives its deadline; the gRPC
             //    deadline set from the same value normally answers first (504).
             .layer(tower_http::timeout::TimeoutLayer::with_status_code(axum::http::StatusCode::GATEWAY_TIMEOUT, timeout + std::time::Duration::from_secs(1)))
-            // 6. Bodies beyond what any route takes are refused unread.
+            // 8. Bodies beyond what any route takes are refused unread.
             .layer(tower_http::limit::RequestBodyLimitLayer::new(BODY_LIMIT)),
     )
+}
+
+/// Where the [`crate::auth::Caller`] extractor leaves its rate-limit
+/// decision for [`rate_limit_headers`] to answer with.
+#[derive(Clone, Default)]
+pub struct RateSlot(Arc<Mutex<Option<Decision>>>);
+
+impl RateSlot {
+    pub fn put(&self, d: Decision) {
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(d);
+    }
+
+    fn take(&self) -> Option<Decision> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+    }
+}
+
+/// `RateLimit-Policy` and `RateLimit` on every response to an
+/// authenticated request, and `Retry-After` on a refusal.
+async fn rate_limit_headers(mut req: Request, next: Next) -> Response {
+    let slot = RateSlot::default();
+    req.extensions_mut().insert(slot.clone());
+    let mut res = next.run(req).await;
+    if let Some(d) = slot.take() {
+        d.write_headers(res.headers_mut());
+    }
+    res
 }
 
 /// Drops a client-sent X-Request-ID that is too long or not printable, so

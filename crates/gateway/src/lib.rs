@@ -12,12 +12,16 @@
 
 pub mod auth;
 pub mod extract;
+pub mod formats;
 pub mod layers;
+pub mod metrics;
 pub mod openapi;
 pub mod problem;
+pub mod ratelimit;
 pub mod routes;
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use proto::account::v1::account_service_client::AccountServiceClient;
@@ -46,6 +50,8 @@ pub struct AppState {
     pub cache: platform::cache::Cache,
     /// The deadline of each request, carried to the services over gRPC.
     pub request_timeout: Duration,
+    /// Per-client API budgets and the token endpoint's failure budgets.
+    pub limiter: Arc<ratelimit::RateLimiter>,
 }
 
 impl AppState {
@@ -69,6 +75,7 @@ impl AppState {
                 ("partner.billing.v1.BillingService", billing),
                 ("partner.auth.v1.AuthService", auth),
             ],
+            limiter: Arc::new(ratelimit::RateLimiter::new(cache.clone())),
             cache,
             request_timeout,
         })

@@ -53,7 +53,88 @@ pub fn document(
         "basic",
         SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Basic).build()),
     );
+    document_rate_limit(&mut doc);
+    document_xml(&mut doc);
     doc
+}
+
+/// Every JSON answer of the API also comes as XML to a client that prefers
+/// it (`crate::formats`): list both media types, with the same schema.
+fn document_xml(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::RefOr;
+    for (path, item) in doc.paths.paths.iter_mut() {
+        if !(path.starts_with("/v1/") || path.starts_with("/v2/")) {
+            continue;
+        }
+        for op in [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.head,
+            &mut item.patch,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            for response in op.responses.responses.values_mut() {
+                let RefOr::T(response) = response else {
+                    continue;
+                };
+                for (json, xml) in [
+                    ("application/json", "application/xml"),
+                    ("application/problem+json", "application/problem+xml"),
+                ] {
+                    if let Some(content) = response.content.get(json).cloned() {
+                        response.content.entry(xml.to_owned()).or_insert(content);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Every API route runs under its client's rate limit: each may answer 429
+/// (with `Retry-After`), which one place adds to every operation.
+fn document_rate_limit(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder, header::HeaderBuilder};
+    let too_many = ResponseBuilder::new()
+        .description("The API client's rate limit is used up (RateLimit headers); retry after Retry-After seconds")
+        .header(
+            "Retry-After",
+            HeaderBuilder::new()
+                .schema(Some(utoipa::openapi::ObjectBuilder::new().schema_type(utoipa::openapi::schema::Type::Integer)))
+                .description(Some("Seconds until a request is admitted again"))
+                .build(),
+        )
+        .content(
+            "application/problem+json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build(),
+        )
+        .build();
+    for (path, item) in doc.paths.paths.iter_mut() {
+        if !(path.starts_with("/v1/api/") || path.starts_with("/v2/api/")) {
+            continue;
+        }
+        for op in [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.head,
+            &mut item.patch,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            op.responses
+                .responses
+                .entry("429".to_owned())
+                .or_insert_with(|| too_many.clone().into());
+        }
+    }
 }
 
 /// `/swagger` (UI), `/swagger/v1/swagger.json`, `/swagger/v2/swagger.json`.

@@ -51,6 +51,9 @@ pub struct Problem {
     /// fraud screening: the failed setup that keeps the request.
     #[serde(rename = "failedSetupID", skip_serializing_if = "Option::is_none")]
     pub failed_setup_id: Option<String>,
+    /// On a 402 for a limit: the limit's name (`Iam_usersMax`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<String>,
     /// On a 403 for a route's permission: the permission the token lacks.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub missing_permission: Option<String>,
@@ -80,6 +83,7 @@ impl Problem {
             failed_setup_id: None,
             balance: None,
             currency: None,
+            limit: None,
             www_authenticate: None,
         }
     }
@@ -206,6 +210,7 @@ impl From<tonic::Status> for Problem {
             p.code = meta.remove("code");
             p.reason = meta.remove("reason");
             p.failed_setup_id = meta.remove("failedSetupID");
+            p.limit = meta.remove("limit");
             p.balance = meta.remove("balance").and_then(|b| b.parse().ok());
             p.currency = meta.remove("currency");
         }

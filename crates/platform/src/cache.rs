@@ -2,19 +2,56 @@
 //! by every replica), in-process otherwise (single node).
 //!
 //! The cache never holds data that is not also in a database, so a Redis
-//! error is logged and answered as a miss: callers fall back to the source.
+//! error is answered as a miss: callers fall back to the source. After a
+//! failure Redis is left alone for [`REDIS_RETRY`] (every call in between is
+//! a miss at once, not a wait), then tried again; the switch either way is
+//! logged once and counted ([`Cache::redis_fallback`]).
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use redis::AsyncCommands as _;
 
+/// The longest one Redis call may take before it counts as a failure.
+const REDIS_TIMEOUT: Duration = Duration::from_millis(300);
+/// How long Redis is left alone after a failure.
+const REDIS_RETRY: Duration = Duration::from_secs(1);
+
 #[derive(Clone)]
 pub struct Cache {
     inner: Inner,
     prefix: String,
+    health: Arc<Health>,
+}
+
+/// Whether Redis answers, shared by every clone of a cache.
+struct Health {
+    start: Instant,
+    /// Milliseconds since `start` before which Redis is not tried.
+    down_until: AtomicU64,
+    fallback: AtomicBool,
+    fallbacks: AtomicU64,
+}
+
+impl Default for Health {
+    fn default() -> Self {
+        Self {
+            start: Instant::now(),
+            down_until: AtomicU64::new(0),
+            fallback: AtomicBool::new(false),
+            fallbacks: AtomicU64::new(0),
+        }
+    }
+}
+
+impl Health {
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
 }
 
 #[derive(Clone)]
@@ -34,11 +71,19 @@ impl Cache {
             Some(url) => {
                 let client =
                     redis::Client::open(url).context("REDIS_URL is not a valid Redis URL")?;
-                let manager =
-                    tokio::time::timeout(Duration::from_secs(5), client.get_connection_manager())
-                        .await
-                        .context("timed out connecting to Redis")?
-                        .context("cannot connect to Redis")?;
+                // Short timeouts and one reconnect try: an outage must turn
+                // into quick misses, not requests waiting on reconnects.
+                let config = redis::aio::ConnectionManagerConfig::new()
+                    .set_connection_timeout(Some(REDIS_TIMEOUT))
+                    .set_response_timeout(Some(REDIS_TIMEOUT))
+                    .set_number_of_retries(1);
+                let manager = tokio::time::timeout(
+                    Duration::from_secs(5),
+                    client.get_connection_manager_with_config(config),
+                )
+                .await
+                .context("timed out connecting to Redis")?
+                .context("cannot connect to Redis")?;
                 Inner::Redis(manager)
             }
             None => Inner::Memory(Arc::default()),
@@ -46,6 +91,7 @@ impl Cache {
         Ok(Self {
             inner,
             prefix: format!("partner:{prefix}"),
+            health: Arc::default(),
         })
     }
 
@@ -53,6 +99,7 @@ impl Cache {
         Self {
             inner: Inner::Memory(Arc::default()),
             prefix: String::new(),
+            health: Arc::default(),
         }
     }
 
@@ -60,16 +107,90 @@ impl Cache {
         matches!(self.inner, Inner::Redis(_))
     }
 
+    /// Whether Redis is configured but failing now: callers that keep state
+    /// in it (the gateway's rate limiter) keep it per process meanwhile.
+    pub fn redis_fallback(&self) -> bool {
+        self.health.fallback.load(Ordering::Relaxed)
+    }
+
+    /// How many times Redis has stopped answering since the start.
+    pub fn redis_fallbacks_total(&self) -> u64 {
+        self.health.fallbacks.load(Ordering::Relaxed)
+    }
+
+    /// Runs one Redis call unless Redis failed within [`REDIS_RETRY`];
+    /// `None` for a failure, a timeout, a skipped call or no Redis at all.
+    async fn redis<T, F, Fut>(&self, call: F) -> Option<T>
+    where
+        F: FnOnce(redis::aio::ConnectionManager) -> Fut,
+        Fut: Future<Output = redis::RedisResult<T>>,
+    {
+        let Inner::Redis(conn) = &self.inner else {
+            return None;
+        };
+        let h = &self.health;
+        if h.now_ms() < h.down_until.load(Ordering::Relaxed) {
+            return None;
+        }
+        let error = match tokio::time::timeout(REDIS_TIMEOUT, call(conn.clone())).await {
+            Ok(Ok(v)) => {
+                if h.fallback.swap(false, Ordering::Relaxed) {
+                    tracing::info!("redis answers again; shared caching and rate limits resume");
+                }
+                return Some(v);
+            }
+            Ok(Err(e)) => e.to_string(),
+            Err(_) => format!("no answer within {REDIS_TIMEOUT:?}"),
+        };
+        let retry_ms = u64::try_from(REDIS_RETRY.as_millis()).unwrap_or(1000);
+        h.down_until.store(h.now_ms() + retry_ms, Ordering::Relaxed);
+        if !h.fallback.swap(true, Ordering::Relaxed) {
+            h.fallbacks.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(
+                error,
+                "redis is unreachable; caching falls back to the source and rate limits to this process until it answers"
+            );
+        }
+        None
+    }
+
+    /// One step of the generic cell rate algorithm (GCRA) on `key`, atomic
+    /// in Redis, so every replica shares one budget: with `cost` 1 a unit is
+    /// taken if one is free; with 0 nothing is taken, only asked. Answers
+    /// whether the unit is (or would be) granted and how far, in ms, the
+    /// key's theoretical arrival time is then ahead of now. `None` when Redis
+    /// is not configured or not answering: the caller limits in-process.
+    pub async fn gcra(
+        &self,
+        key: &str,
+        interval_ms: i64,
+        burst: i64,
+        cost: i64,
+    ) -> Option<(bool, i64)> {
+        static SCRIPT: OnceLock<redis::Script> = OnceLock::new();
+        let script = SCRIPT.get_or_init(|| redis::Script::new(GCRA_LUA));
+        let key = format!("{}{key}", self.prefix);
+        let (granted, ahead): (i64, i64) = self
+            .redis(|mut c| async move {
+                script
+                    .key(key)
+                    .arg(interval_ms)
+                    .arg(burst)
+                    .arg(cost)
+                    .invoke_async(&mut c)
+                    .await
+            })
+            .await?;
+        Some((granted == 1, ahead))
+    }
+
     pub async fn get(&self, key: &str) -> Option<String> {
         let key = format!("{}{key}", self.prefix);
         match &self.inner {
-            Inner::Redis(conn) => match conn.clone().get::<_, Option<String>>(&key).await {
-                Ok(v) => v,
-                Err(e) => {
-                    tracing::warn!(error = %e, "redis get failed; treating as a miss");
-                    None
-                }
-            },
+            Inner::Redis(_) => self
+                .redis(|mut c| async move { c.get::<_, Option<String>>(&key).await })
+                .await
+                .flatten(),
             Inner::Memory(map) => {
                 let mut map = map
                     .lock()
@@ -92,11 +213,10 @@ impl Cache {
         }
         let key = format!("{}{key}", self.prefix);
         match &self.inner {
-            Inner::Redis(conn) => {
+            Inner::Redis(_) => {
                 let secs = ttl.as_secs().max(1);
-                if let Err(e) = conn.clone().set_ex::<_, _, ()>(&key, value, secs).await {
-                    tracing::warn!(error = %e, "redis set failed");
-                }
+                self.redis(|mut c| async move { c.set_ex::<_, _, ()>(&key, value, secs).await })
+                    .await;
             }
             Inner::Memory(map) => {
                 let mut map = map
@@ -114,10 +234,9 @@ impl Cache {
     pub async fn del(&self, key: &str) {
         let key = format!("{}{key}", self.prefix);
         match &self.inner {
-            Inner::Redis(conn) => {
-                if let Err(e) = conn.clone().del::<_, ()>(&key).await {
-                    tracing::warn!(error = %e, "redis del failed");
-                }
+            Inner::Redis(_) => {
+                self.redis(|mut c| async move { c.del::<_, ()>(&key).await })
+                    .await;
             }
             Inner::Memory(map) => {
                 map.lock()
@@ -130,19 +249,51 @@ impl Cache {
     /// Whether the backing store answers (always true in-process).
     pub async fn ping(&self) -> bool {
         match &self.inner {
-            Inner::Redis(conn) => redis::cmd("PING")
-                .query_async::<String>(&mut conn.clone())
-                .await
-                .is_ok(),
+            Inner::Redis(conn) => tokio::time::timeout(
+                REDIS_TIMEOUT,
+                redis::cmd("PING").query_async::<String>(&mut conn.clone()),
+            )
+            .await
+            .is_ok_and(|r| r.is_ok()),
             Inner::Memory(_) => true,
         }
     }
 }
 
+/// GCRA with Redis's own clock, so replicas with skewed clocks agree.
+/// KEYS[1]: the key; ARGV: emission interval (ms), burst, cost (0 or 1).
+/// The key holds the theoretical arrival time (TAT) in ms; a unit is
+/// granted when, after it, the TAT is at most burst × interval ahead.
+const GCRA_LUA: &str = r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local interval = tonumber(ARGV[1])
+local horizon = interval * tonumber(ARGV[2])
+local cost = tonumber(ARGV[3])
+local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+if tat < now then tat = now end
+if tat + interval - now > horizon then
+  return {0, tat - now}
+end
+if cost == 0 then
+  return {1, tat - now}
+end
+local new_tat = tat + interval * cost
+redis.call('SET', KEYS[1], new_tat, 'PX', new_tat - now + 1000)
+return {1, new_tat - now}
+";
+
 /// The key under which the gateway caches a token's principal, by the
 /// token's SHA-256 (hex). Whoever revokes a token deletes this key.
 pub fn token_key(token_sha256_hex: &str) -> String {
     format!("token:{token_sha256_hex}")
+}
+
+/// The key under which a customer's limits in force are cached (the
+/// gateway's rate limiter reads them per request). account-svc deletes it
+/// whenever one of the customer's limits changes.
+pub fn limits_key(customer_id: &str) -> String {
+    format!("limits:{customer_id}")
 }
 
 #[cfg(test)]

@@ -168,7 +168,9 @@ impl Stack {
         let states = HashMap::from([
             (
                 Svc::Account,
-                ServiceState::Account(account_svc::State::open(storage, peers).await?),
+                ServiceState::Account(
+                    account_svc::State::open(storage, peers, cache.clone()).await?,
+                ),
             ),
             (
                 Svc::Contact,

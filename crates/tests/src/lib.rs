@@ -7,6 +7,8 @@
 #![forbid(unsafe_code)]
 #![allow(clippy::unwrap_used)] // test support: a failed step should stop the test loudly
 
+use std::time::Duration;
+
 use platform::config::{Storage, var};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -19,6 +21,9 @@ pub struct TestApp {
     /// The bootstrap client of the root distributor.
     pub root_client: (String, String),
     pub root_id: String,
+    /// Where this app keeps its data: its schema and Redis key prefix and its
+    /// Redis, for a second gateway in front of the same services.
+    pub storage: Storage,
     _data: tempfile::TempDir,
 }
 
@@ -30,19 +35,28 @@ pub struct Partner {
 
 impl TestApp {
     pub async fn spawn() -> Self {
+        Self::spawn_with_redis(var("REDIS_URL")).await
+    }
+
+    /// [`TestApp::spawn`] with this Redis (`None`: the in-process cache)
+    /// whatever `REDIS_URL` says; `DATABASE_URL` still comes from the
+    /// environment.
+    pub async fn spawn_with_redis(redis_url: Option<String>) -> Self {
         let data = tempfile::tempdir().unwrap();
         let database_url = var("DATABASE_URL").filter(|u| u.starts_with("postgres"));
         let storage = Storage {
             data_dir: data.path().to_path_buf(),
-            schema_prefix: if database_url.is_some() {
+            // Its own schemas and Redis keys, so tests sharing a server
+            // never see each other's data or rate-limit budgets.
+            schema_prefix: if database_url.is_some() || redis_url.is_some() {
                 format!("t{}_", hex::encode(rand::random::<[u8; 6]>()))
             } else {
                 String::new()
             },
             database_url,
-            redis_url: var("REDIS_URL"),
+            redis_url,
         };
-        let stack = stack::Stack::start(stack::Config::ephemeral(storage))
+        let stack = stack::Stack::start(stack::Config::ephemeral(storage.clone()))
             .await
             .unwrap();
         let c = stack.credentials.clone();
@@ -52,6 +66,7 @@ impl TestApp {
             http: reqwest::Client::new(),
             root_client: (c.client_id, c.client_secret.unwrap()),
             root_id: c.customer_id,
+            storage,
             stack,
             _data: data,
         }
@@ -59,6 +74,37 @@ impl TestApp {
 
     pub fn at(&self, path: &str) -> String {
         format!("{}{path}", self.url)
+    }
+
+    /// Starts another gateway in front of this app's services, as a second
+    /// replica would run. [`GatewayCache::Shared`]: on this app's cache
+    /// backend (its Redis and key prefix when it has Redis, so the replicas
+    /// share rate-limit budgets; a cache of its own otherwise);
+    /// [`GatewayCache::InMemory`]: always a cache of its own.
+    pub async fn extra_gateway(&self, cache: GatewayCache) -> ExtraGateway {
+        let upstreams = gateway::Upstreams {
+            account: self.stack.service_url(Svc::Account),
+            contact: self.stack.service_url(Svc::Contact),
+            billing: self.stack.service_url(Svc::Billing),
+            auth: self.stack.service_url(Svc::Auth),
+        };
+        let cache = match cache {
+            GatewayCache::Shared => platform::cache::Cache::connect(
+                self.storage.redis_url.as_deref(),
+                &self.storage.schema_prefix,
+            )
+            .await
+            .unwrap(),
+            GatewayCache::InMemory => platform::cache::Cache::in_memory(),
+        };
+        let state = gateway::AppState::new(&upstreams, cache, Duration::from_secs(15)).unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(gateway::serve(listener, state, async move {
+            let _ = stopped.await;
+        }));
+        ExtraGateway { url, _stop: stop }
     }
 
     /// A token for client credentials, by HTTP Basic.
@@ -168,6 +214,29 @@ impl TestApp {
             .unwrap()
             .into_inner();
         (created.client.unwrap().client_id, created.client_secret)
+    }
+}
+
+/// Which cache a gateway from [`TestApp::extra_gateway`] uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GatewayCache {
+    /// The app's own backend: its Redis (one shared budget) when it has one.
+    Shared,
+    /// An in-process cache of the gateway's own (a budget per replica).
+    InMemory,
+}
+
+/// A gateway started by [`TestApp::extra_gateway`]; it stops (lets
+/// in-flight requests finish, takes no new ones) when this is dropped.
+pub struct ExtraGateway {
+    pub url: String,
+    /// Dropping the sender resolves the gateway's shutdown future.
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+impl ExtraGateway {
+    pub fn at(&self, path: &str) -> String {
+        format!("{}{path}", self.url)
     }
 }
 

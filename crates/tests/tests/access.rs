@@ -161,6 +161,24 @@ const ROUTES: &[(&str, &str, Option<&str>)] = &[
         "/accounts/{customerID}/credits",
         Some("billing:write"),
     ),
+    ("GET", "/accounts/{customerID}/limits", Some("limits:read")),
+    (
+        "POST",
+        "/accounts/{customerID}/limits",
+        Some("limits:write"),
+    ),
+    ("PUT", "/accounts/{customerID}/limits", Some("limits:write")),
+    (
+        "PUT",
+        "/accounts/{customerID}/limits/{name}",
+        Some("limits:write"),
+    ),
+    (
+        "DELETE",
+        "/accounts/{customerID}/limits/{name}",
+        Some("limits:write"),
+    ),
+    ("GET", "/partners/{customerID}/usage", Some("limits:read")),
     ("GET", "/me", None),
     ("GET", "/plans", None),
     ("GET", "/roles", None),
@@ -180,6 +198,8 @@ fn near_miss(needed: &str) -> &'static str {
         "settings:write" => "settings:read",
         "billing:read" => "billing:write",
         "billing:write" => "billing:read",
+        "limits:read" => "limits:write",
+        "limits:write" => "limits:read",
         "clients:manage-all" => "clients:manage-own",
         "clients:manage-own" => "accounts:read",
         other => panic!("no near miss defined for {other}"),
@@ -358,7 +378,8 @@ fn concrete(method: &str, template: &str, ids: &Ids<'_>) -> String {
         .replace("{clientID}", ids.client)
         .replace("{contactID}", ids.contact)
         .replace("{requestID}", ids.request)
-        .replace("{invoiceID}", ids.invoice);
+        .replace("{invoiceID}", ids.invoice)
+        .replace("{name}", "Iam_usersMax");
     if method == "DELETE" && template == "/accounts/{customerID}" {
         format!("/v1/api{path}?reason=access-matrix")
     } else {
@@ -487,6 +508,12 @@ async fn every_api_route_demands_its_permission_and_hides_other_subtrees() {
             ("POST", "/accounts/{customerID}/credits") => {
                 Some(json!({ "amount": 100, "currency": "USD", "note": "matrix" }))
             }
+            // A's own Iam_usersMax, within the root's and above the two
+            // contacts A has; the DELETE row returns it to the default.
+            ("POST" | "PUT", "/accounts/{customerID}/limits") => {
+                Some(json!({ "name": "Iam_usersMax", "value": 5 }))
+            }
+            ("PUT", "/accounts/{customerID}/limits/{name}") => Some(json!({ "value": 5 })),
             _ => None,
         }
     };

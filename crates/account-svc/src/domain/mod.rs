@@ -6,6 +6,7 @@ pub mod country;
 pub mod culture;
 pub mod failed_setup;
 pub mod lifecycle;
+pub mod limit;
 pub mod plan;
 pub mod postal;
 pub mod settings;

@@ -138,12 +138,16 @@ pub async fn set_status(db: &Db, customer_id: &str, status: &str) -> Result<(), 
     Ok(())
 }
 
-/// Removes a row outright, with the partner settings that hang off it: the
-/// end of a delete, or the undo of a create that did not finish. Only the
-/// tombstone stays (DESIGN §2, delete account).
+/// Removes a row outright, with the partner settings and own limit values
+/// that hang off it: the end of a delete, or the undo of a create that did
+/// not finish. Only the tombstone stays (DESIGN §2, delete account).
 pub async fn remove(db: &Db, customer_id: &str) -> Result<(), Error> {
     let mut tx = db.pool.begin().await?;
     sqlx::query("delete from partner_setting where customer_id = $1")
+        .bind(customer_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("delete from customer_limit where customer_id = $1")
         .bind(customer_id)
         .execute(&mut *tx)
         .await?;

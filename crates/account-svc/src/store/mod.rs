@@ -2,4 +2,5 @@
 
 pub mod customer;
 pub mod failed_setup;
+pub mod limit;
 pub mod settings;

@@ -114,6 +114,36 @@ where
     Ok(row.try_get("assigned")?)
 }
 
+/// Customers asked for in one statement at most: well below the bind
+/// parameters SQLite (32766) and PostgreSQL (65535) take.
+const COUNT_CHUNK: usize = 500;
+
+/// How many distinct contacts hold roles on each of `customer_ids` (the
+/// count [`assigned_count`] takes for one), every id answered, 0 where none.
+pub async fn assigned_counts(
+    db: &Db,
+    customer_ids: &[String],
+) -> Result<HashMap<String, i64>, Error> {
+    let mut counts: HashMap<String, i64> = customer_ids.iter().map(|id| (id.clone(), 0)).collect();
+    for chunk in customer_ids.chunks(COUNT_CHUNK) {
+        let params: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "select customer_id, count(distinct contact_id) as assigned from contact_role \
+             where customer_id in ({}) group by customer_id",
+            params.join(", ")
+        );
+        // Only `$n` placeholders are formatted in; every id is bound.
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in chunk {
+            query = query.bind(id);
+        }
+        for r in query.fetch_all(&db.pool).await? {
+            counts.insert(r.try_get("customer_id")?, r.try_get("assigned")?);
+        }
+    }
+    Ok(counts)
+}
+
 /// Refuses when the contacts now assigned to the customer (the one being
 /// added included) exceed its limit. Called after the insert, inside the
 /// transaction, so that refusing rolls the insert back.

@@ -10,6 +10,7 @@ pub mod contacts;
 pub mod failed_setups;
 pub mod health;
 pub mod lifecycle;
+pub mod limits;
 pub mod me;
 pub mod oauth;
 pub mod partners;
@@ -31,6 +32,7 @@ fn shared() -> OpenApiRouter<AppState> {
         .merge(clients::router())
         .merge(partners::router())
         .merge(billing::router())
+        .merge(limits::router())
 }
 
 /// v1: the reference's v1 models.

@@ -39,6 +39,8 @@ pub enum OAuthFailure {
     Error(StatusCode, &'static str, String),
     /// Boxed: a problem document dwarfs the RFC 6749 triple.
     Problem(Box<Problem>),
+    /// Too many failed authentications: 429 with Retry-After.
+    Limited(crate::ratelimit::Decision),
 }
 
 impl OAuthFailure {
@@ -69,6 +71,13 @@ impl IntoResponse for OAuthFailure {
         let (status, error, description) = match self {
             Self::Error(s, e, d) => (s, e, d),
             Self::Problem(p) => return (*p).into_response(),
+            Self::Limited(d) => {
+                let mut res = d
+                    .problem("too many failed client authentications")
+                    .into_response();
+                d.write_headers(res.headers_mut());
+                return res;
+            }
         };
         let mut res = (
             status,
@@ -186,6 +195,27 @@ fn client_credentials(
     }
 }
 
+/// The token endpoint's failure budgets a request draws on: its client id's
+/// and its source address's (ids are hashed: a client may send anything).
+fn failure_budgets(
+    client_id: &str,
+    peer: Option<std::net::IpAddr>,
+) -> Vec<(String, crate::ratelimit::Policy)> {
+    use sha2::Digest as _;
+    let id = hex::encode(&sha2::Sha256::digest(client_id.as_bytes())[..16]);
+    let mut budgets = vec![(
+        format!("token-fail:client:{id}"),
+        crate::ratelimit::TOKEN_FAILURES_PER_CLIENT,
+    )];
+    if let Some(ip) = peer {
+        budgets.push((
+            format!("token-fail:addr:{ip}"),
+            crate::ratelimit::TOKEN_FAILURES_PER_ADDRESS,
+        ));
+    }
+    budgets
+}
+
 fn ctx(state: &AppState, headers: &HeaderMap) -> platform::context::CallContext {
     let id = headers
         .get("x-request-id")
@@ -259,10 +289,15 @@ pub enum GrantType {
         (status = 200, description = "A bearer token", body = TokenResponse),
         (status = 400, description = "RFC 6749 §5.2 error", body = OAuthError),
         (status = 401, description = "invalid_client", body = OAuthError),
+        (status = 429, description = "Too many failed client authentications for this client id or address; see Retry-After", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "A service is down", body = Problem, content_type = "application/problem+json"),
     ),
     security(("basic" = [])))]
 pub async fn token(State(state): State<AppState>, req: Request) -> Result<Response, OAuthFailure> {
+    let peer = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip());
     let (headers, fields) = form(req, &state).await?;
     match fields.get("grant_type").map(String::as_str) {
         None | Some("") => return Err(OAuthFailure::invalid_request("grant_type is required")),
@@ -276,6 +311,16 @@ pub async fn token(State(state): State<AppState>, req: Request) -> Result<Respon
         }
     }
     let (client_id, client_secret) = client_credentials(&headers, &fields)?;
+    // Secret guessing: while a client id, or the address asking, has failed
+    // too often, even the right secret waits.
+    let budgets = failure_budgets(&client_id, peer);
+    for (key, policy) in &budgets {
+        let d = state.limiter.check(key, *policy, 0).await;
+        if !d.allowed {
+            tracing::warn!(client_id, peer = ?peer, "refused: too many failed client authentications");
+            return Err(OAuthFailure::Limited(d));
+        }
+    }
     let issued = state
         .auth
         .clone()
@@ -284,8 +329,16 @@ pub async fn token(State(state): State<AppState>, req: Request) -> Result<Respon
             client_secret,
             scope: fields.get("scope").cloned().unwrap_or_default(),
         }))
-        .await?
-        .into_inner();
+        .await;
+    if issued
+        .as_ref()
+        .is_err_and(|s| s.code() == tonic::Code::Unauthenticated)
+    {
+        for (key, policy) in &budgets {
+            state.limiter.check(key, *policy, 1).await;
+        }
+    }
+    let issued = issued?.into_inner();
     let mut res = Json(TokenResponse {
         access_token: issued.access_token,
         token_type: "Bearer".into(),
