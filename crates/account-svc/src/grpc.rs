@@ -132,9 +132,12 @@ impl AccountApi {
         }
         let programs = v.check("programs", Programs::parse(&r.programs, !is_partner));
         let plan_name = match (is_partner, r.plan_name.as_str()) {
+            _ if is_root => Some(plan::DISTRIBUTOR_PLAN),
             (true, "") => Some(plan::DEFAULT_PARTNER_PLAN),
             (true, n) => match plan::find(n) {
-                Some(p) if p.kind == PlanKind::Partner => Some(p.name),
+                Some(p) if p.kind == PlanKind::Partner && p.name != plan::DISTRIBUTOR_PLAN => {
+                    Some(p.name)
+                }
                 _ => {
                     v.add("planName", format!("unknown partner plan {n:?}"));
                     None

@@ -52,6 +52,11 @@ pub const MIGRATIONS: &[Migration] = &[
         description: "customer_limit",
         sql: include_str!("../migrations/0006_customer_limit.sql"),
     },
+    Migration {
+        version: 7,
+        description: "distributor_plan",
+        sql: include_str!("../migrations/0007_distributor_plan.sql"),
+    },
 ];
 
 /// The services account-svc calls.

@@ -460,3 +460,24 @@ async fn another_partners_customers_have_no_limits_for_the_caller() {
     let users = item(&limits(&app, &p.token, &a).await, "Iam_usersMax").clone();
     assert_eq!(users["overridden"], false, "{users}");
 }
+
+#[tokio::test]
+async fn the_root_distributor_alone_runs_on_the_distributor_plan() {
+    let app = TestApp::spawn().await;
+    let root = app.root_token().await;
+    let page = limits(&app, &root, &app.root_id).await;
+    assert_eq!(page["planName"], "distributor", "{page}");
+    assert_eq!(
+        item(&page, "Api_requestsPerMinute")["value"],
+        12_000,
+        "{page}"
+    );
+    assert_eq!(item(&page, "Api_burst")["value"], 2000, "{page}");
+
+    // No partner below it may choose that plan.
+    let mut body = tests::partner_body("wouldbe", None);
+    body["planName"] = json!("distributor");
+    let (status, problem) = app.post(&root, "/v1/api/accounts", &body).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{problem}");
+    assert_names(&problem, &["planName"]);
+}

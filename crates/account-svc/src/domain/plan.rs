@@ -48,7 +48,22 @@ pub const MONTHLY: &str = "monthly";
 
 pub const DEFAULT_PARTNER_PLAN: &str = "partner-standard";
 
+/// The root distributor's plan, and no one else's: the platform's operator
+/// provisions every partner through it, so its API budget is the largest.
+pub const DISTRIBUTOR_PLAN: &str = "distributor";
+
 pub const PLANS: &[Plan] = &[
+    Plan {
+        name: DISTRIBUTOR_PLAN,
+        pretty_name: "Distributor",
+        kind: PlanKind::Partner,
+        limits: &[
+            (USERS_MAX, 1000),
+            ("Api_requestsPerMinute", 12_000),
+            ("Api_burst", 2000),
+        ],
+        prices: &[],
+    },
     Plan {
         name: DEFAULT_PARTNER_PLAN,
         pretty_name: "Partner Standard",
