@@ -37,6 +37,9 @@ pub enum Error {
     /// A peer service's answer, passed on as it came (its code, message and details).
     #[error("peer: {0}")]
     Upstream(Status),
+    /// The Idempotency-Key store's answer (`platform::idempotency`), as it came.
+    #[error("idempotency key: {0}")]
+    Idempotency(Status),
     #[error("caller's home customer no longer exists")]
     HomeGone,
     #[error("database: {0}")]
@@ -80,6 +83,7 @@ impl From<Error> for Status {
             Error::Conflict(m) => Status::failed_precondition(m),
             Error::Contended(m) => Status::aborted(m),
             Error::Upstream(s) => s,
+            Error::Idempotency(s) => s,
             Error::HomeGone => Status::unauthenticated("the caller's partner no longer exists"),
             Error::Db(e) => database(&e),
             Error::Internal(m) => {

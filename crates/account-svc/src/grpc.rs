@@ -14,8 +14,19 @@
 //! undo runs as for any failure and the request is then kept, without its
 //! secrets, as a failed setup ([`crate::domain::failed_setup`]).
 //! RestoreFailedSetup claims one and runs the same create with a new payment.
+//!
+//! Creates (CreateCustomer, RestoreFailedSetup, SetLimit with `create`) honour
+//! the client's Idempotency-Key ([`platform::idempotency`]): the key is
+//! claimed before any work, the customer's id noted before its row is
+//! written, and the answer kept in the transaction that makes the customer
+//! active (or stores the limit), so a retry replays it. A failure releases
+//! the key; a retry that finds the claim of a dead request undoes what that
+//! request left, as the recovery sweep would, then creates anew.
+
+use std::sync::atomic::Ordering;
 
 use platform::context::CallContext;
+use platform::idempotency::{self, Claim, Key};
 use platform::status::{Violations, field_violations};
 use proto::account::v1 as pb;
 use proto::billing::v1 as billing;
@@ -76,6 +87,89 @@ impl AccountApi {
         }
     }
 
+    /// Claims the request's Idempotency-Key, if it has one, for a create of
+    /// a customer. `Some`: the create ran to its end before; answer that
+    /// again. Errors are the key's answers (reused: 422, in use: 409).
+    async fn claim_customer(
+        &self,
+        ctx: &CallContext,
+        key: Option<&Key>,
+    ) -> Result<Option<pb::Customer>, Status> {
+        let Some(key) = key else {
+            return Ok(None);
+        };
+        match idempotency::claim::<pb::Customer>(&self.state.db, key).await? {
+            Claim::Replay(answer) => Ok(Some(answer)),
+            Claim::Fresh { previous: None } => Ok(None),
+            Claim::Fresh {
+                previous: Some(customer_id),
+            } => match self.take_over(ctx, key, &customer_id).await {
+                Ok(answer) => Ok(answer),
+                Err(e) => {
+                    idempotency::release(&self.state.db, key).await;
+                    Err(e.into())
+                }
+            },
+        }
+    }
+
+    /// An earlier request under `key` died while creating `customer_id`
+    /// (its claim went stale): undo what it left, as the recovery sweep
+    /// would, before the create runs anew, so only one customer comes of
+    /// the key. Should it have finished after all, its customer is the
+    /// answer.
+    async fn take_over(
+        &self,
+        ctx: &CallContext,
+        key: &Key,
+        customer_id: &str,
+    ) -> Result<Option<pb::Customer>, Error> {
+        match customer::find(&self.state.db, customer_id).await? {
+            // Not expected: the answer is kept in the transaction that
+            // makes the customer active. Should it happen, the customer is
+            // whole, and the one this key created.
+            Some(c) if c.status == "active" => {
+                let answer = to_pb(&c);
+                let mut tx = self.state.db.pool.begin().await?;
+                idempotency::complete(&mut tx, key, &answer).await?;
+                tx.commit().await?;
+                return Ok(Some(answer));
+            }
+            Some(c) if c.status == "provisioning" => {
+                recovery::undo_create(&self.state, &ctx.internal(), customer_id).await?;
+                tracing::info!(
+                    customer_id,
+                    "create interrupted under this Idempotency-Key undone"
+                );
+            }
+            // Never written, or undone by the sweep already.
+            _ => {}
+        }
+        // A restore that died leaves its setup claimed for that customer.
+        store_failed_setup::release_restoring(&self.state.db, customer_id).await?;
+        Ok(None)
+    }
+
+    /// Answers a create under `key`: a failure releases the key so the
+    /// client may retry; a crash (the test failpoint) leaves it claimed, as
+    /// a process that died would.
+    async fn settle<M>(
+        &self,
+        key: Option<&Key>,
+        result: Result<M, Stop>,
+    ) -> Result<Response<M>, Status> {
+        match result {
+            Ok(answer) => Ok(Response::new(answer)),
+            Err(Stop::Failed(status)) => {
+                if let Some(key) = key {
+                    idempotency::release(&self.state.db, key).await;
+                }
+                Err(status)
+            }
+            Err(Stop::Crashed(status)) => Err(status),
+        }
+    }
+
     /// Creates a customer as `caller` (the crate doc tells the order across
     /// services). CreateCustomer and RestoreFailedSetup both come here, so a
     /// restore meets every rule a create does, scope included.
@@ -85,7 +179,8 @@ impl AccountApi {
         caller: Option<CustomerRow>,
         r: pb::CreateCustomerRequest,
         origin: Origin<'_>,
-    ) -> Result<pb::Customer, Status> {
+        key: Option<&Key>,
+    ) -> Result<pb::Customer, Stop> {
         let mut v = Violations::new();
         let mut conflicts = Violations::new();
         let customer_id = match origin {
@@ -265,11 +360,9 @@ impl AccountApi {
         }
         if !conflicts.is_empty() {
             let (field, message) = conflicts.fields()[0].clone();
-            return Err(platform::status::field_error(
-                Code::AlreadyExists,
-                &field,
-                &message,
-            ));
+            return Err(
+                platform::status::field_error(Code::AlreadyExists, &field, &message).into(),
+            );
         }
 
         let row = new_row(NewCustomer {
@@ -284,11 +377,19 @@ impl AccountApi {
             options: &options,
             owner_contact_id: &owner_contact_id,
         })?;
+        if let Some(key) = key {
+            // Noted before the row is written, so whatever a crash leaves
+            // of this customer, a retry that takes the key over undoes it.
+            idempotency::note_resource(&self.state.db, key, &customer_id)
+                .await
+                .map_err(Error::Idempotency)?;
+        }
         customer::insert_provisioning(&self.state.db, &row).await?;
         // Set when the processor refuses the card for a reason that keeps
         // the request as a failed setup (only the real call reaches it).
         let mut refused = None;
-        let provisioned = async {
+        // `None`: the test failpoint stopped the create as a crash would.
+        let provisioned: Result<Option<pb::Customer>, Error> = async {
             self.state
                 .billing
                 .clone()
@@ -298,44 +399,211 @@ impl AccountApi {
                     refused = refusal(&s);
                     Error::Upstream(s)
                 })?;
+            if self.state.crash_after_customer_row.load(Ordering::Relaxed) {
+                return Ok(None);
+            }
             self.state
                 .contacts
                 .clone()
                 .create_contact(internal.request(contact_request(false)))
                 .await
                 .map_err(|s| Error::Upstream(reroot(s, "general.owner.")))?;
-            customer::set_status(&self.state.db, &customer_id, "active").await
+            // The answer is built before the row turns visible and kept in
+            // the same transaction, so a replay answers exactly this.
+            let mut created = customer::find(&self.state.db, &customer_id)
+                .await?
+                .ok_or(Error::NotFound)?;
+            created.status = "active".into();
+            let answer = to_pb(&created);
+            let mut tx = self.state.db.pool.begin().await?;
+            if !customer::activate(&mut tx, &customer_id).await? {
+                return Err(Error::Internal(
+                    "the customer was undone before it could be activated".into(),
+                ));
+            }
+            if let Some(key) = key {
+                idempotency::complete(&mut tx, key, &answer).await?;
+            }
+            tx.commit().await?;
+            Ok(Some(answer))
         }
         .await;
-        if let Err(e) = provisioned {
-            tracing::warn!(customer_id, error = %e, "create failed part way; undoing");
-            if let Err(undo) = recovery::undo_create(&self.state, &internal, &customer_id).await {
-                tracing::error!(customer_id, error = %undo, "undo incomplete; the recovery sweep will finish it");
+        let answer = match provisioned {
+            Ok(Some(answer)) => answer,
+            Ok(None) => {
+                tracing::warn!(
+                    customer_id,
+                    "failpoint crash_after_customer_row: stopping as if the process died"
+                );
+                return Err(Stop::Crashed(Status::unavailable(
+                    "the service stopped mid-way (test failpoint crash_after_customer_row)",
+                )));
             }
-            // Kept after the undo, so a failed setup never sits beside a
-            // half-made customer of the same request.
-            if let Some(refused) = refused {
-                let kept = Kept {
-                    request: &r,
-                    parent: parent.as_ref(),
-                    name: &name,
-                    plan_name,
-                };
-                let id = self.keep_failed_setup(&kept, &refused, origin).await?;
-                return Err(Error::FailedSetup { id, refused }.into());
+            Err(e) => {
+                tracing::warn!(customer_id, error = %e, "create failed part way; undoing");
+                if let Err(undo) = recovery::undo_create(&self.state, &internal, &customer_id).await
+                {
+                    tracing::error!(customer_id, error = %undo, "undo incomplete; the recovery sweep will finish it");
+                }
+                // Kept after the undo, so a failed setup never sits beside a
+                // half-made customer of the same request.
+                if let Some(refused) = refused {
+                    let kept = Kept {
+                        request: &r,
+                        parent: parent.as_ref(),
+                        name: &name,
+                        plan_name,
+                    };
+                    let id = self.keep_failed_setup(&kept, &refused, origin).await?;
+                    return Err(Error::FailedSetup { id, refused }.into());
+                }
+                return Err(e.into());
             }
-            return Err(e.into());
-        }
+        };
         tracing::info!(
             customer_id,
             kind = row.kind,
             parent = row.parent_id.as_deref().unwrap_or(""),
             "customer created"
         );
-        let created = customer::find(&self.state.db, &customer_id)
-            .await?
-            .ok_or(Error::NotFound)?;
-        Ok(to_pb(&created))
+        Ok(answer)
+    }
+
+    /// RestoreFailedSetup past its Idempotency-Key: claims the setup, then
+    /// runs the create with the new payment.
+    async fn restore(
+        &self,
+        ctx: &CallContext,
+        caller: Option<CustomerRow>,
+        r: pb::RestoreFailedSetupRequest,
+        key: Option<&Key>,
+    ) -> Result<pb::Customer, Stop> {
+        // Scope first: an outsider learns nothing, not even that its input
+        // was bad.
+        let setup = self
+            .visible_failed_setup(caller.as_ref(), &r.failed_setup_id)
+            .await?;
+        if setup.status != "open" {
+            return Err(not_open(&setup.status).into());
+        }
+        let mut v = Violations::new();
+        if r.payment.is_none() {
+            v.add("payment", "is required");
+        }
+        // The rest of the password rule is contact-svc's, applied by the
+        // create as `general.owner.password`.
+        if r.owner_password.is_empty() {
+            v.add("ownerPassword", "is required");
+        }
+        if !v.is_empty() {
+            return Err(Error::Invalid(v.into_vec()).into());
+        }
+        let mut request = failed_setup::decode_request(&setup.request).map_err(Error::Internal)?;
+        request.payment = r.payment;
+        request.owner.get_or_insert_default().password = r.owner_password;
+
+        let id = setup.failed_setup_id.as_str();
+        let customer_id = platform::id::new_id();
+        if !store_failed_setup::claim(&self.state.db, id, &customer_id).await? {
+            // Another restore got it between our read and our claim.
+            let now = self.visible_failed_setup(caller.as_ref(), id).await?;
+            return Err(not_open(&now.status).into());
+        }
+        let origin = Origin::Restore {
+            failed_setup_id: id,
+            customer_id: &customer_id,
+        };
+        // Noted from the claim on, so a retry taking the key over after a
+        // crash reopens the setup even if no customer row was written yet.
+        let noted = match key {
+            Some(key) => idempotency::note_resource(&self.state.db, key, &customer_id)
+                .await
+                .map_err(Stop::Failed),
+            None => Ok(()),
+        };
+        let created = match noted {
+            Ok(()) => self.create(ctx, caller, request, origin, key).await,
+            Err(stop) => Err(stop),
+        };
+        match created {
+            Ok(created) => {
+                // The customer exists whatever happens next; should this
+                // write fail, the recovery sweep closes the setup.
+                match store_failed_setup::mark_restored(&self.state.db, id, &customer_id).await {
+                    Ok(_) => {
+                        tracing::info!(failed_setup_id = id, customer_id, "failed setup restored")
+                    }
+                    Err(e) => {
+                        tracing::warn!(failed_setup_id = id, error = %e, "failed setup not closed; the recovery sweep will")
+                    }
+                }
+                Ok(created)
+            }
+            Err(Stop::Failed(status)) => {
+                // A second refusal has opened it already (with the new
+                // refusal recorded); any other failure opens it here.
+                if let Err(e) = store_failed_setup::release(&self.state.db, id).await {
+                    tracing::warn!(failed_setup_id = id, error = %e, "failed setup not reopened; the recovery sweep will");
+                }
+                Err(Stop::Failed(status))
+            }
+            // As a crash would: the setup stays claimed for the retry that
+            // takes the key over (or the recovery sweep).
+            Err(crashed @ Stop::Crashed(_)) => Err(crashed),
+        }
+    }
+
+    /// SetLimit past its Idempotency-Key: a create stores the first own
+    /// value and keeps its answer under `key` in one transaction.
+    async fn set_limit_as(
+        &self,
+        ctx: &CallContext,
+        r: pb::SetLimitRequest,
+        key: Option<&Key>,
+    ) -> Result<pb::Limit, Error> {
+        let caller = self.caller(ctx).await?;
+        // Scope first: an outsider learns nothing, not even that its input
+        // was bad.
+        let c = self.visible(caller.as_ref(), &r.customer_id).await?;
+        let plan = plan_of(&c)?;
+        let parent = self.parent_limits(&c).await?;
+        let t = limit::Target {
+            plan,
+            is_callers_home: is_callers_home(caller.as_ref(), &c),
+            parent: parent
+                .as_ref()
+                .map(|(plan, overrides)| limit::Parent { plan, overrides }),
+        };
+        let l = limit::set(&t, &r.name, r.value).map_err(Error::from)?;
+        let name = l.name;
+        // Counted before the write, so a contact-svc that is down fails the
+        // request before anything changed.
+        let used = if name == USERS_MAX {
+            self.users_used(ctx, &c, plan).await?
+        } else {
+            None
+        };
+        let answer = limit_to_pb(&l, used);
+        if r.create {
+            let mut tx = self.state.db.pool.begin().await?;
+            if !store_limit::insert(&mut tx, &c.customer_id, name, r.value).await? {
+                return Err(Error::LimitExists(name));
+            }
+            if let Some(key) = key {
+                idempotency::complete(&mut tx, key, &answer).await?;
+            }
+            tx.commit().await?;
+        } else {
+            store_limit::upsert(&self.state.db, &c.customer_id, name, r.value).await?;
+        }
+        self.limits_changed(&c.customer_id).await;
+        tracing::info!(
+            customer_id = c.customer_id,
+            name,
+            value = r.value,
+            "limit set"
+        );
+        Ok(answer)
     }
 
     /// Keeps a create the processor refused as a failed setup, or for a
@@ -529,6 +797,29 @@ enum Origin<'a> {
     },
 }
 
+/// How a create ends without an answer.
+#[derive(Debug)]
+enum Stop {
+    /// It failed: what it did is undone, and its Idempotency-Key is
+    /// released so the client may try again.
+    Failed(Status),
+    /// The test failpoint ([`State::crash_after_customer_row`]) stopped it
+    /// as a crash would: nothing is undone, nothing released.
+    Crashed(Status),
+}
+
+impl From<Status> for Stop {
+    fn from(s: Status) -> Self {
+        Stop::Failed(s)
+    }
+}
+
+impl From<Error> for Stop {
+    fn from(e: Error) -> Self {
+        Stop::Failed(e.into())
+    }
+}
+
 /// What a failed setup keeps of a refused create, as the create parsed it.
 struct Kept<'a> {
     request: &'a pb::CreateCustomerRequest,
@@ -604,12 +895,22 @@ impl pb::account_service_server::AccountService for AccountApi {
         &self,
         req: Request<pb::CreateCustomerRequest>,
     ) -> Result<Response<pb::Customer>, Status> {
+        let key = Key::from_request(&req);
         let ctx = CallContext::from_request(&req)?;
         let caller = self.caller(&ctx).await?;
+        if let Some(answer) = self.claim_customer(&ctx, key.as_ref()).await? {
+            return Ok(idempotency::replayed(answer));
+        }
         let created = self
-            .create(&ctx, caller, req.into_inner(), Origin::Request)
-            .await?;
-        Ok(Response::new(created))
+            .create(
+                &ctx,
+                caller,
+                req.into_inner(),
+                Origin::Request,
+                key.as_ref(),
+            )
+            .await;
+        self.settle(key.as_ref(), created).await
     }
 
     async fn get_customer(
@@ -1050,67 +1351,16 @@ impl pb::account_service_server::AccountService for AccountApi {
         &self,
         req: Request<pb::RestoreFailedSetupRequest>,
     ) -> Result<Response<pb::Customer>, Status> {
+        let key = Key::from_request(&req);
         let ctx = CallContext::from_request(&req)?;
-        let r = req.into_inner();
         let caller = self.caller(&ctx).await?;
-        // Scope first: an outsider learns nothing, not even that its input
-        // was bad.
-        let setup = self
-            .visible_failed_setup(caller.as_ref(), &r.failed_setup_id)
-            .await?;
-        if setup.status != "open" {
-            return Err(not_open(&setup.status).into());
+        if let Some(answer) = self.claim_customer(&ctx, key.as_ref()).await? {
+            return Ok(idempotency::replayed(answer));
         }
-        let mut v = Violations::new();
-        if r.payment.is_none() {
-            v.add("payment", "is required");
-        }
-        // The rest of the password rule is contact-svc's, applied by the
-        // create as `general.owner.password`.
-        if r.owner_password.is_empty() {
-            v.add("ownerPassword", "is required");
-        }
-        if !v.is_empty() {
-            return Err(Error::Invalid(v.into_vec()).into());
-        }
-        let mut request = failed_setup::decode_request(&setup.request).map_err(Error::Internal)?;
-        request.payment = r.payment;
-        request.owner.get_or_insert_default().password = r.owner_password;
-
-        let id = setup.failed_setup_id.as_str();
-        let customer_id = platform::id::new_id();
-        if !store_failed_setup::claim(&self.state.db, id, &customer_id).await? {
-            // Another restore got it between our read and our claim.
-            let now = self.visible_failed_setup(caller.as_ref(), id).await?;
-            return Err(not_open(&now.status).into());
-        }
-        let origin = Origin::Restore {
-            failed_setup_id: id,
-            customer_id: &customer_id,
-        };
-        match self.create(&ctx, caller, request, origin).await {
-            Ok(created) => {
-                // The customer exists whatever happens next; should this
-                // write fail, the recovery sweep closes the setup.
-                match store_failed_setup::mark_restored(&self.state.db, id, &customer_id).await {
-                    Ok(_) => {
-                        tracing::info!(failed_setup_id = id, customer_id, "failed setup restored")
-                    }
-                    Err(e) => {
-                        tracing::warn!(failed_setup_id = id, error = %e, "failed setup not closed; the recovery sweep will")
-                    }
-                }
-                Ok(Response::new(created))
-            }
-            Err(status) => {
-                // A second refusal has opened it already (with the new
-                // refusal recorded); any other failure opens it here.
-                if let Err(e) = store_failed_setup::release(&self.state.db, id).await {
-                    tracing::warn!(failed_setup_id = id, error = %e, "failed setup not reopened; the recovery sweep will");
-                }
-                Err(status)
-            }
-        }
+        let restored = self
+            .restore(&ctx, caller, req.into_inner(), key.as_ref())
+            .await;
+        self.settle(key.as_ref(), restored).await
     }
 
     async fn get_contact_rules(
@@ -1225,45 +1475,24 @@ impl pb::account_service_server::AccountService for AccountApi {
         &self,
         req: Request<pb::SetLimitRequest>,
     ) -> Result<Response<pb::Limit>, Status> {
+        // Only a create (POST) carries a key: a change (PUT) is idempotent
+        // as it is.
+        let key = Key::from_request(&req).filter(|_| req.get_ref().create);
         let ctx = CallContext::from_request(&req)?;
-        let r = req.into_inner();
-        let caller = self.caller(&ctx).await?;
-        // Scope first: an outsider learns nothing, not even that its input
-        // was bad.
-        let c = self.visible(caller.as_ref(), &r.customer_id).await?;
-        let plan = plan_of(&c)?;
-        let parent = self.parent_limits(&c).await?;
-        let t = limit::Target {
-            plan,
-            is_callers_home: is_callers_home(caller.as_ref(), &c),
-            parent: parent
-                .as_ref()
-                .map(|(plan, overrides)| limit::Parent { plan, overrides }),
-        };
-        let l = limit::set(&t, &r.name, r.value).map_err(Error::from)?;
-        let name = l.name;
-        // Counted before the write, so a contact-svc that is down fails the
-        // request before anything changed.
-        let used = if name == USERS_MAX {
-            self.users_used(&ctx, &c, plan).await?
-        } else {
-            None
-        };
-        if r.create {
-            if !store_limit::insert(&self.state.db, &c.customer_id, name, r.value).await? {
-                return Err(Error::LimitExists(name).into());
+        if let Some(key) = &key {
+            // No resource is noted: the override and the answer are written
+            // in one transaction, so a claim that went stale left nothing.
+            if let Claim::Replay(answer) =
+                idempotency::claim::<pb::Limit>(&self.state.db, key).await?
+            {
+                return Ok(idempotency::replayed(answer));
             }
-        } else {
-            store_limit::upsert(&self.state.db, &c.customer_id, name, r.value).await?;
         }
-        self.limits_changed(&c.customer_id).await;
-        tracing::info!(
-            customer_id = c.customer_id,
-            name,
-            value = r.value,
-            "limit set"
-        );
-        Ok(Response::new(limit_to_pb(&l, used)))
+        let set = self
+            .set_limit_as(&ctx, req.into_inner(), key.as_ref())
+            .await
+            .map_err(Stop::from);
+        self.settle(key.as_ref(), set).await
     }
 
     async fn reset_limit(
@@ -1635,9 +1864,9 @@ mod tests {
         customer::insert_provisioning(&api.state.db, &row)
             .await
             .expect("insert");
-        customer::set_status(&api.state.db, &id, "active")
-            .await
-            .expect("activate");
+        let mut tx = api.state.db.pool.begin().await.expect("begin");
+        assert!(customer::activate(&mut tx, &id).await.expect("activate"));
+        tx.commit().await.expect("commit");
         row
     }
 
@@ -2955,6 +3184,251 @@ mod tests {
                 .await
                 .expect("read")
                 .is_empty()
+        );
+    }
+
+    // ---- Idempotency-Key. Customer creates need contact-svc and
+    // billing-svc, which these tests do not run: they cover what happens
+    // before the peers are reached (replay, reuse, release, takeover of a
+    // finished create) and SetLimit end to end; the crash and the retry of
+    // a real create are in the end-to-end tests (idempotency_crash.rs).
+
+    /// `req` as the gateway forwards it with `Idempotency-Key: key`.
+    fn with_key<T>(mut req: Request<T>, key: &str, hash: &str) -> Request<T> {
+        Key {
+            client_id: String::new(),
+            key: (key).into(),
+            hash: (hash).into(),
+        }
+        .attach(&mut req);
+        req
+    }
+
+    fn replayed<T>(res: &Response<T>) -> bool {
+        res.metadata()
+            .get(idempotency::REPLAYED_HEADER)
+            .is_some_and(|v| v == "true")
+    }
+
+    /// The state of `key` in the idempotency table, if it is there.
+    async fn key_state(api: &AccountApi, key: &str) -> Option<(String, String)> {
+        let row = sqlx::query("select state, resource_id from idempotency_key where idem_key = $1")
+            .bind(key)
+            .fetch_optional(&api.state.db.pool)
+            .await
+            .expect("read key")?;
+        use sqlx::Row as _;
+        Some((
+            row.try_get("state").expect("state"),
+            row.try_get("resource_id").expect("resource_id"),
+        ))
+    }
+
+    fn reason(status: &Status) -> String {
+        platform::status::reason(status)
+            .map(|(r, _)| r)
+            .unwrap_or_default()
+    }
+
+    async fn set_limit_keyed(
+        api: &AccountApi,
+        c: &CustomerRow,
+        value: i64,
+        hash: &str,
+    ) -> Result<Response<pb::Limit>, Status> {
+        let req = with_key(
+            Request::new(set_request(c, "Api_burst", value, true)),
+            "limit-1",
+            hash,
+        );
+        api.set_limit(req).await
+    }
+
+    #[tokio::test]
+    async fn a_limit_created_under_a_key_is_replayed_not_created_again() {
+        let (api, _dir) = api().await;
+        let root = insert_active(&api, "partner", None).await;
+        let account = insert_active(&api, "account", Some(&root)).await;
+
+        let first = set_limit_keyed(&api, &account, 10, "h1")
+            .await
+            .expect("create");
+        assert!(!replayed(&first));
+        assert_eq!(key_state(&api, "limit-1").await.expect("kept").0, "done");
+        // Changed since: a replay still answers what the create answered,
+        // where running the create again would answer ALREADY_EXISTS.
+        set_limit(&api, &account, "Api_burst", 12, false)
+            .await
+            .expect("change");
+        let again = set_limit_keyed(&api, &account, 10, "h1")
+            .await
+            .expect("replay");
+        assert!(replayed(&again));
+        assert_eq!(again.get_ref(), first.get_ref());
+        assert_eq!(again.get_ref().value, 10);
+        let stored = store_limit::overrides(&api.state.db, &account.customer_id)
+            .await
+            .expect("read");
+        assert_eq!(stored.get("Api_burst"), Some(&12));
+    }
+
+    #[tokio::test]
+    async fn a_key_used_again_with_another_request_is_refused() {
+        let (api, _dir) = api().await;
+        let root = insert_active(&api, "partner", None).await;
+        let account = insert_active(&api, "account", Some(&root)).await;
+        set_limit_keyed(&api, &account, 10, "h1")
+            .await
+            .expect("create");
+        let e = set_limit_keyed(&api, &account, 11, "h2")
+            .await
+            .expect_err("reused");
+        assert_eq!(
+            (e.code(), reason(&e).as_str()),
+            (Code::FailedPrecondition, "IDEMPOTENCY_KEY_REUSED")
+        );
+        // The first answer stays kept.
+        assert_eq!(key_state(&api, "limit-1").await.expect("kept").0, "done");
+    }
+
+    #[tokio::test]
+    async fn a_failed_create_releases_its_key_so_a_corrected_retry_runs() {
+        let (api, _dir) = api().await;
+        let root = insert_active(&api, "partner", None).await;
+        let account = insert_active(&api, "account", Some(&root)).await;
+        let e = set_limit_keyed(&api, &account, -1, "h1")
+            .await
+            .expect_err("invalid");
+        assert_eq!(e.code(), Code::InvalidArgument);
+        assert_eq!(key_state(&api, "limit-1").await, None);
+        // Another body under the same key: released, so not "reused".
+        let fixed = set_limit_keyed(&api, &account, 10, "h2")
+            .await
+            .expect("corrected retry");
+        assert!(!replayed(&fixed));
+        assert_eq!(fixed.get_ref().value, 10);
+        let stored = store_limit::overrides(&api.state.db, &account.customer_id)
+            .await
+            .expect("read");
+        assert_eq!(stored.get("Api_burst"), Some(&10));
+    }
+
+    /// Keeps `answer` under `key` as a finished create would have.
+    async fn finished(api: &AccountApi, key: &Key, answer: &pb::Customer) {
+        assert!(matches!(
+            idempotency::claim::<pb::Customer>(&api.state.db, key)
+                .await
+                .expect("claim"),
+            Claim::Fresh { previous: None }
+        ));
+        let mut tx = api.state.db.pool.begin().await.expect("begin");
+        idempotency::complete(&mut tx, key, answer)
+            .await
+            .expect("complete");
+        tx.commit().await.expect("commit");
+    }
+
+    #[tokio::test]
+    async fn a_finished_customer_create_is_replayed_before_any_work() {
+        let (api, _dir) = api().await;
+        let root = insert_active(&api, "partner", None).await;
+        let account = insert_active(&api, "account", Some(&root)).await;
+        let key = Key {
+            client_id: String::new(),
+            key: "create-1".into(),
+            hash: "h1".into(),
+        };
+        finished(&api, &key, &to_pb(&account)).await;
+        // The peers are down here: only a replay can answer 200.
+        let res = api
+            .create_customer(with_key(
+                as_caller(&root, account_request("4111111111111111")),
+                "create-1",
+                "h1",
+            ))
+            .await
+            .expect("replay");
+        assert!(replayed(&res));
+        assert_eq!(res.get_ref(), &to_pb(&account));
+
+        let e = api
+            .create_customer(with_key(
+                as_caller(&root, account_request("4111111111111111")),
+                "create-1",
+                "h2",
+            ))
+            .await
+            .expect_err("reused");
+        assert_eq!(
+            (e.code(), reason(&e).as_str()),
+            (Code::FailedPrecondition, "IDEMPOTENCY_KEY_REUSED")
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failed_customer_create_releases_its_key() {
+        let (api, _dir) = api().await;
+        let root = insert_active(&api, "partner", None).await;
+        // No owner and no payment: refused before any peer is asked.
+        let bad = pb::CreateCustomerRequest {
+            owner: None,
+            payment: None,
+            ..account_request("4111111111111111")
+        };
+        let e = api
+            .create_customer(with_key(as_caller(&root, bad), "create-1", "h1"))
+            .await
+            .expect_err("invalid");
+        assert_eq!(e.code(), Code::InvalidArgument);
+        assert_eq!(key_state(&api, "create-1").await, None);
+        // The corrected request under the same key is not "reused": it
+        // runs, and reaches the peers (down here).
+        let e = api
+            .create_customer(with_key(
+                as_caller(&root, account_request("4111111111111111")),
+                "create-1",
+                "h2",
+            ))
+            .await
+            .expect_err("peers down");
+        assert_eq!(e.code(), Code::Unavailable);
+        assert_eq!(key_state(&api, "create-1").await, None);
+    }
+
+    #[tokio::test]
+    async fn a_takeover_of_a_create_that_did_finish_answers_its_customer() {
+        let (api, _dir) = api().await;
+        let root = insert_active(&api, "partner", None).await;
+        let account = insert_active(&api, "account", Some(&root)).await;
+        let key = Key {
+            client_id: String::new(),
+            key: "create-1".into(),
+            hash: "h1".into(),
+        };
+        idempotency::claim::<pb::Customer>(&api.state.db, &key)
+            .await
+            .expect("claim");
+        idempotency::note_resource(&api.state.db, &key, &account.customer_id)
+            .await
+            .expect("note");
+        // Its owner died long ago, leaving the claim running.
+        sqlx::query("update idempotency_key set updated_at = '2000-01-01T00:00:00.000000Z'")
+            .execute(&api.state.db.pool)
+            .await
+            .expect("age");
+        let res = api
+            .create_customer(with_key(
+                as_caller(&root, account_request("4111111111111111")),
+                "create-1",
+                "h1",
+            ))
+            .await
+            .expect("answered");
+        assert!(replayed(&res));
+        assert_eq!(res.get_ref().customer_id, account.customer_id);
+        assert_eq!(
+            key_state(&api, "create-1").await,
+            Some(("done".into(), account.customer_id.clone()))
         );
     }
 }

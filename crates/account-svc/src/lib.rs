@@ -12,6 +12,8 @@ pub mod recovery;
 pub mod store;
 
 use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 use platform::cache::Cache;
 use platform::db::{Db, Migration};
@@ -57,6 +59,12 @@ pub const MIGRATIONS: &[Migration] = &[
         description: "distributor_plan",
         sql: include_str!("../migrations/0007_distributor_plan.sql"),
     },
+    // The shared table of platform::idempotency: creates kept by key.
+    Migration {
+        version: 8,
+        description: "idempotency_key",
+        sql: platform::idempotency::TABLE_SQL,
+    },
 ];
 
 /// The services account-svc calls.
@@ -87,6 +95,14 @@ pub struct State {
     /// Shared with the gateway: account-svc deletes a customer's cached
     /// limits ([`platform::cache::limits_key`]) whenever they change.
     pub cache: Cache,
+    /// Test hook, never set in production: while true, CreateCustomer stops
+    /// right after the customer row is written (and its payment set up)
+    /// as if the process died there, undoing and releasing nothing, and
+    /// answers UNAVAILABLE as a dropped connection would look. The
+    /// end-to-end tests use it to show a retry under the same
+    /// Idempotency-Key still ends with one complete account. An atomic
+    /// load per create is all it costs.
+    pub crash_after_customer_row: Arc<AtomicBool>,
 }
 
 impl State {
@@ -103,6 +119,7 @@ impl State {
             billing: peers.billing,
             auth: peers.auth,
             cache,
+            crash_after_customer_row: Arc::default(),
         })
     }
 }

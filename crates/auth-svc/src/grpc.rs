@@ -9,8 +9,14 @@
 //! behalf (`ctx.request`), so account-svc applies the subtree rule.
 //!
 //! Tokens and secrets are never logged; client ids are.
+//!
+//! CreateClient and RequestApiAccess honour an `Idempotency-Key` the
+//! gateway forwards ([`platform::idempotency`]): see `idempotent` below. A
+//! replayed CreateClient carries no secret (`kept_answer`).
 
 use platform::context::CallContext;
+use platform::db::Db;
+use platform::idempotency::{self, Key};
 use platform::status::Violations;
 use proto::account::v1::{Customer, CustomerKind, GetCustomerRequest};
 use proto::auth::v1 as pb;
@@ -69,6 +75,26 @@ fn checked_path(c: &Customer) -> Result<String, Error> {
             "account-svc answered customer {} with path {:?}",
             c.customer_id, c.path
         )))
+    }
+}
+
+/// Keeps `answer` under `key` apart from the create (see create_internal).
+async fn keep(db: &Db, key: &Key, answer: &pb::CreateClientResponse) -> Result<(), Error> {
+    let mut tx = db.pool.begin().await?;
+    idempotency::complete(&mut tx, key, answer).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// CreateClient's answer as kept under an Idempotency-Key: everything but
+/// the secret. The secret is shown once, in the first answer, and stored
+/// nowhere in plaintext (the client row holds its HMAC), so a replay
+/// answers the same client with `client_secret` empty; a caller that lost
+/// the secret rotates it (RotateSecret).
+fn kept_answer(row: &ClientRow) -> pb::CreateClientResponse {
+    pb::CreateClientResponse {
+        client: Some(to_pb(row.clone(), platform::id::unix_now())),
+        client_secret: String::new(),
     }
 }
 
@@ -225,6 +251,7 @@ impl AuthApi {
         &self,
         ctx: &CallContext,
         r: pb::CreateClientRequest,
+        key: Option<&Key>,
     ) -> Result<(ClientRow, Secret), Error> {
         let mut v = Violations::new();
         v.require_id("contactID", &r.contact_id);
@@ -266,7 +293,16 @@ impl AuthApi {
                     name: name.as_str(),
                     secret_hmac: &self.state.key.secret_hmac(secret.expose()),
                 };
-                Ok((self.put_given_client(&new).await?, secret))
+                let row = self.put_given_client(&new).await?;
+                // Bootstrap's given client converges by itself (a repeat
+                // gives the same client the same secret), so its answer is
+                // kept after the fact rather than in put_given_client's
+                // statements: a crash in between only leaves the key to go
+                // stale, and a retry converges on the same client.
+                if let Some(key) = key {
+                    keep(&self.state.db, key, &kept_answer(&row)).await?;
+                }
+                Ok((row, secret))
             }
             None => {
                 let secret = Secret::generate();
@@ -279,7 +315,8 @@ impl AuthApi {
                     name: name.as_str(),
                     secret_hmac: &self.state.key.secret_hmac(secret.expose()),
                 };
-                Ok((client::insert(&self.state.db, &new).await?, secret))
+                let row = client::insert_keeping(&self.state.db, &new, key, kept_answer).await?;
+                Ok((row, secret))
             }
         }
     }
@@ -292,6 +329,7 @@ impl AuthApi {
         ctx: &CallContext,
         p: &Principal,
         r: pb::CreateClientRequest,
+        key: Option<&Key>,
     ) -> Result<(ClientRow, Secret), Error> {
         let manage = manage(p)?;
         let mut v = Violations::new();
@@ -351,7 +389,89 @@ impl AuthApi {
             name: name.as_str(),
             secret_hmac: &self.state.key.secret_hmac(secret.expose()),
         };
-        Ok((client::insert(&self.state.db, &new).await?, secret))
+        let row = client::insert_keeping(&self.state.db, &new, key, kept_answer).await?;
+        Ok((row, secret))
+    }
+
+    /// CreateClient's work, under the request's Idempotency-Key if any.
+    async fn create(
+        &self,
+        ctx: CallContext,
+        r: pb::CreateClientRequest,
+        key: Option<Key>,
+    ) -> Result<pb::CreateClientResponse, Status> {
+        let (row, secret) = match &ctx.principal {
+            Some(p) => self.create_for(&ctx, p, r, key.as_ref()).await?,
+            None => self.create_internal(&ctx, r, key.as_ref()).await?,
+        };
+        tracing::info!(
+            client_id = row.client_id,
+            contact_id = row.contact_id,
+            customer_id = row.customer_id,
+            "client created"
+        );
+        Ok(pb::CreateClientResponse {
+            client_secret: secret.expose().to_owned(),
+            ..kept_answer(&row)
+        })
+    }
+
+    /// RequestApiAccess's work, under the request's Idempotency-Key if any.
+    async fn request_access(
+        &self,
+        ctx: CallContext,
+        r: pb::RequestApiAccessRequest,
+        key: Option<Key>,
+    ) -> Result<pb::AccessRequest, Status> {
+        if let Some(p) = &ctx.principal
+            && Manage::of(&p.scopes) != Some(Manage::All)
+        {
+            return Err(NO_MANAGE_ALL.into());
+        }
+        let contact_ids = ContactIds::parse(&r.contact_ids).map_err(Error::Invalid)?;
+        let partner = self.partner(&ctx, &r.customer_id).await?;
+        if partner.kind() != CustomerKind::Partner {
+            return Err(Error::FailedPrecondition(
+                "API access is for partners; an account holds no API clients".into(),
+            )
+            .into());
+        }
+        if partner.parent_partner_id.is_empty() {
+            return Err(
+                Error::FailedPrecondition("the root distributor has API access".into()).into(),
+            );
+        }
+        // One look-up per contact, in turn: at most 50, and a request is rare.
+        let mut v = Violations::new();
+        for (i, contact_id) in contact_ids.as_slice().iter().enumerate() {
+            if self
+                .roles(&ctx, contact_id, &r.customer_id)
+                .await?
+                .roles
+                .is_empty()
+            {
+                v.add(format!("contactIDs[{i}]"), "holds no role on this partner");
+            }
+        }
+        if !v.is_empty() {
+            return Err(Error::Invalid(v.into_vec()).into());
+        }
+        let requested_by = ctx.principal.as_ref().map_or("", |p| p.contact_id.as_str());
+        let row = access_request::insert_keeping(
+            &self.state.db,
+            &r.customer_id,
+            &contact_ids.stored(),
+            requested_by,
+            key.as_ref(),
+            |row| access_to_pb(row.clone()),
+        )
+        .await?;
+        tracing::info!(
+            request_id = row.request_id,
+            customer_id = row.customer_id,
+            "API access requested"
+        );
+        Ok(access_to_pb(row))
     }
 
     /// The customer a contact belongs to first (contact-svc's home customer).
@@ -401,21 +521,11 @@ impl pb::auth_service_server::AuthService for AuthApi {
         req: Request<pb::CreateClientRequest>,
     ) -> Result<Response<pb::CreateClientResponse>, Status> {
         let ctx = CallContext::from_request(&req)?;
-        let r = req.into_inner();
-        let (row, secret) = match &ctx.principal {
-            Some(p) => self.create_for(&ctx, p, r).await?,
-            None => self.create_internal(&ctx, r).await?,
-        };
-        tracing::info!(
-            client_id = row.client_id,
-            contact_id = row.contact_id,
-            customer_id = row.customer_id,
-            "client created"
-        );
-        Ok(Response::new(pb::CreateClientResponse {
-            client: Some(to_pb(row, platform::id::unix_now())),
-            client_secret: secret.expose().to_owned(),
-        }))
+        let key = Key::from_request(&req);
+        idempotency::run(&self.state.db, key, |key| {
+            self.create(ctx, req.into_inner(), key)
+        })
+        .await
     }
 
     async fn list_clients(
@@ -503,54 +613,11 @@ impl pb::auth_service_server::AuthService for AuthApi {
         req: Request<pb::RequestApiAccessRequest>,
     ) -> Result<Response<pb::AccessRequest>, Status> {
         let ctx = CallContext::from_request(&req)?;
-        let r = req.into_inner();
-        if let Some(p) = &ctx.principal
-            && Manage::of(&p.scopes) != Some(Manage::All)
-        {
-            return Err(NO_MANAGE_ALL.into());
-        }
-        let contact_ids = ContactIds::parse(&r.contact_ids).map_err(Error::Invalid)?;
-        let partner = self.partner(&ctx, &r.customer_id).await?;
-        if partner.kind() != CustomerKind::Partner {
-            return Err(Error::FailedPrecondition(
-                "API access is for partners; an account holds no API clients".into(),
-            )
-            .into());
-        }
-        if partner.parent_partner_id.is_empty() {
-            return Err(
-                Error::FailedPrecondition("the root distributor has API access".into()).into(),
-            );
-        }
-        // One look-up per contact, in turn: at most 50, and a request is rare.
-        let mut v = Violations::new();
-        for (i, contact_id) in contact_ids.as_slice().iter().enumerate() {
-            if self
-                .roles(&ctx, contact_id, &r.customer_id)
-                .await?
-                .roles
-                .is_empty()
-            {
-                v.add(format!("contactIDs[{i}]"), "holds no role on this partner");
-            }
-        }
-        if !v.is_empty() {
-            return Err(Error::Invalid(v.into_vec()).into());
-        }
-        let requested_by = ctx.principal.as_ref().map_or("", |p| p.contact_id.as_str());
-        let row = access_request::insert(
-            &self.state.db,
-            &r.customer_id,
-            &contact_ids.stored(),
-            requested_by,
-        )
-        .await?;
-        tracing::info!(
-            request_id = row.request_id,
-            customer_id = row.customer_id,
-            "API access requested"
-        );
-        Ok(Response::new(access_to_pb(row)))
+        let key = Key::from_request(&req);
+        idempotency::run(&self.state.db, key, |key| {
+            self.request_access(ctx, req.into_inner(), key)
+        })
+        .await
     }
 
     async fn list_api_access(
@@ -897,9 +964,11 @@ mod tests {
     use proto::account::v1::account_service_client::AccountServiceClient;
     use proto::contact::v1::contact_service_client::ContactServiceClient;
     use tonic::Code;
+    use tonic::transport::Channel;
 
     use super::*;
     use crate::domain::access::{MANAGE_ALL, MANAGE_OWN};
+    use platform::fake_peer::{self, Accounts, Contacts};
 
     /// A data directory of its own, removed when the test ends.
     struct TempDir(std::path::PathBuf);
@@ -931,11 +1000,16 @@ mod tests {
     /// need the peers are the end-to-end tests' to cover.
     async fn api(dir: &TempDir) -> AuthApi {
         let nowhere = || platform::grpc::channel("http://127.0.0.1:1").expect("channel");
+        api_with(dir, nowhere(), nowhere()).await
+    }
+
+    /// A state whose peers answer on these channels.
+    async fn api_with(dir: &TempDir, accounts: Channel, contacts: Channel) -> AuthApi {
         let state = State::open(
             &storage(dir),
             platform::cache::Cache::in_memory(),
-            ContactServiceClient::new(nowhere()),
-            AccountServiceClient::new(nowhere()),
+            ContactServiceClient::new(contacts),
+            AccountServiceClient::new(accounts),
         )
         .await
         .expect("open");
@@ -1798,5 +1872,316 @@ mod tests {
                 .key
                 .verify("some-secret-value", Some(&stored))
         );
+    }
+
+    // ---- Idempotency-Key, with stand-in peers
+
+    /// A root distributor and a partner below it, each with a contact that
+    /// holds AG_PRIVATELABELOWNERS there; contact-svc knows no one else.
+    struct Tree {
+        root: String,
+        partner: String,
+        root_owner: String,
+        partner_owner: String,
+    }
+
+    impl Tree {
+        fn new() -> Self {
+            let id = platform::id::new_id;
+            Self {
+                root: id(),
+                partner: id(),
+                root_owner: id(),
+                partner_owner: id(),
+            }
+        }
+
+        /// account-svc's GetCustomer and contact-svc's GetRoles over it.
+        async fn api(&self, dir: &TempDir) -> AuthApi {
+            use prost::Message as _;
+            let customers: std::collections::HashMap<String, Customer> = [
+                Customer {
+                    customer_id: self.root.clone(),
+                    kind: CustomerKind::Partner as i32,
+                    path: format!("/{}/", self.root),
+                    ..Default::default()
+                },
+                Customer {
+                    customer_id: self.partner.clone(),
+                    kind: CustomerKind::Partner as i32,
+                    parent_partner_id: self.root.clone(),
+                    path: format!("/{}/{}/", self.root, self.partner),
+                    ..Default::default()
+                },
+            ]
+            .into_iter()
+            .map(|c| (c.customer_id.clone(), c))
+            .collect();
+            let accounts = fake_peer::start::<Accounts>(move |method, body| {
+                assert_eq!(method, "GetCustomer");
+                let r = GetCustomerRequest::decode(body).expect("request");
+                customers
+                    .get(&r.customer_id)
+                    .map(prost::Message::encode_to_vec)
+                    .ok_or_else(|| Status::not_found("customer"))
+            })
+            .await;
+            let owners = [
+                (self.root_owner.clone(), self.root.clone()),
+                (self.partner_owner.clone(), self.partner.clone()),
+            ];
+            let contacts = fake_peer::start::<Contacts>(move |method, body| {
+                assert_eq!(method, "GetRoles");
+                let r = GetRolesRequest::decode(body).expect("request");
+                let owner = owners.contains(&(r.contact_id, r.customer_id));
+                Ok(GetRolesResponse {
+                    roles: if owner {
+                        vec!["AG_PRIVATELABELOWNERS".into()]
+                    } else {
+                        Vec::new()
+                    },
+                    permissions: Vec::new(),
+                }
+                .encode_to_vec())
+            })
+            .await;
+            api_with(dir, accounts, contacts).await
+        }
+    }
+
+    /// `message` from `p`, carrying `Idempotency-Key: key` over a body
+    /// hashing to `hash`, as the gateway sends it.
+    fn keyed<T>(p: &Principal, message: T, key: &str, hash: &str) -> Request<T> {
+        let mut req = acting(p, message);
+        Key {
+            client_id: String::new(),
+            key: (key).into(),
+            hash: (hash).into(),
+        }
+        .attach(&mut req);
+        req
+    }
+
+    fn is_replayed<T>(res: &Response<T>) -> bool {
+        res.metadata()
+            .get(idempotency::REPLAYED_HEADER)
+            .is_some_and(|v| v == "true")
+    }
+
+    fn reason_of(err: &Status) -> Option<String> {
+        platform::status::reason(err).map(|(reason, _)| reason)
+    }
+
+    fn new_client(contact_id: &str, customer_id: &str, name: &str) -> pb::CreateClientRequest {
+        pb::CreateClientRequest {
+            contact_id: contact_id.to_owned(),
+            customer_id: customer_id.to_owned(),
+            name: name.to_owned(),
+            ..Default::default()
+        }
+    }
+
+    /// The answers kept under idempotency keys, decoded from their hex.
+    async fn kept_responses(api: &AuthApi) -> Vec<Vec<u8>> {
+        use sqlx::Row as _;
+        sqlx::query("select response from idempotency_key")
+            .fetch_all(&api.state.db.pool)
+            .await
+            .expect("select")
+            .iter()
+            .map(|r| {
+                hex::decode(r.try_get::<String, _>("response").expect("response")).expect("hex")
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_client_created_again_under_its_key_is_the_same_client_without_its_secret() {
+        let dir = TempDir::new();
+        let tree = Tree::new();
+        let api = tree.api(&dir).await;
+        let me = principal(&tree.root_owner, &tree.root, &[MANAGE_OWN]);
+        let request = new_client(&tree.root_owner, &tree.root, "ci");
+
+        let first = api
+            .create_client(keyed(&me, request.clone(), "k1", "h1"))
+            .await
+            .expect("created");
+        assert!(!is_replayed(&first));
+        let first = first.into_inner();
+        assert!(!first.client_secret.is_empty(), "the secret, shown once");
+        let again = api
+            .create_client(keyed(&me, request, "k1", "h1"))
+            .await
+            .expect("replayed");
+        assert!(is_replayed(&again), "marked x-idempotent-replayed");
+        let again = again.into_inner();
+        assert_eq!(again.client, first.client, "the same client");
+        assert_eq!(again.client_secret, "", "the secret is not kept");
+
+        let listed = client::list(&api.state.db, Owner::Contact(&tree.root_owner))
+            .await
+            .expect("list");
+        assert_eq!(listed.len(), 1, "one client");
+        let client_id = first.client.as_ref().map(|c| c.client_id.as_str());
+        assert!(verify(&api, client_id.unwrap_or_default(), &first.client_secret).await);
+        let kept = kept_responses(&api).await;
+        assert_eq!(kept.len(), 1);
+        let secret = first.client_secret.as_bytes();
+        assert!(
+            !kept[0].windows(secret.len()).any(|w| w == secret),
+            "no secret in the kept answer"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_client_key_reused_for_another_request_is_refused_and_creates_nothing() {
+        let dir = TempDir::new();
+        let tree = Tree::new();
+        let api = tree.api(&dir).await;
+        let me = principal(&tree.root_owner, &tree.root, &[MANAGE_OWN]);
+        api.create_client(keyed(
+            &me,
+            new_client(&tree.root_owner, &tree.root, "ci"),
+            "k1",
+            "h1",
+        ))
+        .await
+        .expect("created");
+        let err = api
+            .create_client(keyed(
+                &me,
+                new_client(&tree.root_owner, &tree.root, "other"),
+                "k1",
+                "h2",
+            ))
+            .await
+            .expect_err("refused");
+        assert_eq!(err.code(), Code::FailedPrecondition);
+        assert_eq!(reason_of(&err).as_deref(), Some("IDEMPOTENCY_KEY_REUSED"));
+        let listed = client::list(&api.state.db, Owner::Contact(&tree.root_owner))
+            .await
+            .expect("list");
+        assert_eq!(listed.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_failed_client_create_frees_its_key_for_a_corrected_retry() {
+        let dir = TempDir::new();
+        let tree = Tree::new();
+        let api = tree.api(&dir).await;
+        let all = principal(&tree.root_owner, &tree.root, &[MANAGE_ALL]);
+        // A contact with no role here may hold no client.
+        let roleless = platform::id::new_id();
+        let err = api
+            .create_client(keyed(
+                &all,
+                new_client(&roleless, &tree.root, "ci"),
+                "k1",
+                "h1",
+            ))
+            .await
+            .expect_err("refused");
+        assert_eq!(err.code(), Code::FailedPrecondition);
+        let retried = api
+            .create_client(keyed(
+                &all,
+                new_client(&tree.root_owner, &tree.root, "ci"),
+                "k1",
+                "h2",
+            ))
+            .await
+            .expect("the key was released");
+        assert!(!is_replayed(&retried));
+        assert_eq!(
+            retried.into_inner().client.map(|c| c.contact_id),
+            Some(tree.root_owner.clone())
+        );
+    }
+
+    #[tokio::test]
+    async fn an_access_request_filed_again_under_its_key_is_the_same_request() {
+        let dir = TempDir::new();
+        let tree = Tree::new();
+        let api = tree.api(&dir).await;
+        let parent = principal(&tree.root_owner, &tree.root, &[MANAGE_ALL]);
+        let request = pb::RequestApiAccessRequest {
+            customer_id: tree.partner.clone(),
+            contact_ids: vec![tree.partner_owner.clone()],
+        };
+        let first = api
+            .request_api_access(keyed(&parent, request.clone(), "k1", "h1"))
+            .await
+            .expect("filed");
+        assert!(!is_replayed(&first));
+        let first = first.into_inner();
+        let again = api
+            .request_api_access(keyed(&parent, request, "k1", "h1"))
+            .await
+            .expect("replayed");
+        assert!(is_replayed(&again));
+        assert_eq!(again.into_inner(), first);
+        let filed = access_request::list(&api.state.db, &tree.partner)
+            .await
+            .expect("list");
+        assert_eq!(filed.len(), 1, "one request");
+
+        let err = api
+            .request_api_access(keyed(
+                &parent,
+                pb::RequestApiAccessRequest {
+                    customer_id: tree.partner.clone(),
+                    contact_ids: vec![tree.partner_owner.clone(), tree.root_owner.clone()],
+                },
+                "k1",
+                "h2",
+            ))
+            .await
+            .expect_err("reused");
+        assert_eq!(err.code(), Code::FailedPrecondition);
+        assert_eq!(reason_of(&err).as_deref(), Some("IDEMPOTENCY_KEY_REUSED"));
+        assert_eq!(
+            access_request::list(&api.state.db, &tree.partner)
+                .await
+                .expect("list")
+                .len(),
+            1
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failed_access_request_frees_its_key_for_a_corrected_retry() {
+        let dir = TempDir::new();
+        let tree = Tree::new();
+        let api = tree.api(&dir).await;
+        let parent = principal(&tree.root_owner, &tree.root, &[MANAGE_ALL]);
+        // The root's owner holds no role on the partner.
+        let err = api
+            .request_api_access(keyed(
+                &parent,
+                pb::RequestApiAccessRequest {
+                    customer_id: tree.partner.clone(),
+                    contact_ids: vec![tree.root_owner.clone()],
+                },
+                "k1",
+                "h1",
+            ))
+            .await
+            .expect_err("refused");
+        assert_eq!(err.code(), Code::InvalidArgument);
+        let retried = api
+            .request_api_access(keyed(
+                &parent,
+                pb::RequestApiAccessRequest {
+                    customer_id: tree.partner.clone(),
+                    contact_ids: vec![tree.partner_owner.clone()],
+                },
+                "k1",
+                "h2",
+            ))
+            .await
+            .expect("the key was released");
+        assert!(!is_replayed(&retried));
+        assert_eq!(retried.into_inner().contact_ids, [tree.partner_owner]);
     }
 }

@@ -39,6 +39,13 @@ pub const MIGRATIONS: &[Migration] = &[
         description: "token by contact",
         sql: include_str!("../migrations/0003_token_contact.sql"),
     },
+    // The keys of CreateClient and RequestApiAccess (`Idempotency-Key`),
+    // kept beside what they create so both commit together.
+    Migration {
+        version: 4,
+        description: "idempotency_key",
+        sql: platform::idempotency::TABLE_SQL,
+    },
 ];
 
 #[derive(Clone)]

@@ -3,6 +3,8 @@
 //! setup of the create flow is here; the rest is split by topic:
 //! [`info`] billing information and payment methods, [`usage`] chargeable
 //! activity, [`invoices`] periods and invoices, [`credits`] prepaid credit.
+//! AllocateCredit honours an `Idempotency-Key` the gateway forwards
+//! ([`platform::idempotency`]): see `idempotent` below.
 
 mod credits;
 mod info;
@@ -10,6 +12,7 @@ mod invoices;
 mod usage;
 
 use platform::context::CallContext;
+use platform::idempotency::{self, Key};
 use platform::status::Violations;
 use proto::account::v1 as account_pb;
 use proto::billing::v1 as pb;
@@ -306,7 +309,8 @@ impl pb::billing_service_server::BillingService for BillingApi {
         &self,
         req: Request<pb::AllocateCreditRequest>,
     ) -> Result<Response<pb::AllocateCreditResponse>, Status> {
-        Ok(Response::new(self.allocate(req).await?))
+        let key = Key::from_request(&req);
+        idempotency::run(&self.state.db, key, |key| self.allocate(req, key)).await
     }
 }
 
@@ -360,6 +364,8 @@ fn to_pb(row: payment_method::PaymentMethodRow) -> pb::PaymentMethod {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashMap;
+
     use pb::billing_service_server::BillingService as _;
     use sqlx::Row as _;
     use tonic::Code;
@@ -381,6 +387,11 @@ mod tests {
     }
 
     async fn api() -> TestApi {
+        api_with(platform::grpc::channel("http://127.0.0.1:9").expect("channel")).await
+    }
+
+    /// An API whose account-svc answers on `accounts`.
+    async fn api_with(accounts: tonic::transport::Channel) -> TestApi {
         let dir = std::env::temp_dir().join(format!("billing-svc-{}", platform::id::new_id()));
         let storage = platform::config::Storage {
             data_dir: dir.clone(),
@@ -388,9 +399,8 @@ mod tests {
             schema_prefix: String::new(),
             redis_url: None,
         };
-        let accounts = proto::account::v1::account_service_client::AccountServiceClient::new(
-            platform::grpc::channel("http://127.0.0.1:9").expect("channel"),
-        );
+        let accounts =
+            proto::account::v1::account_service_client::AccountServiceClient::new(accounts);
         let state = State::open(&storage, accounts).await.expect("open");
         TestApi {
             api: BillingApi { state },
@@ -809,5 +819,178 @@ mod tests {
                 .expect("deleted");
         }
         assert_eq!(get().await.expect_err("gone").code(), Code::NotFound);
+    }
+
+    // ---- AllocateCredit under an Idempotency-Key, with a stand-in account-svc
+
+    /// The root distributor, a partner below it and one below that.
+    struct Tree {
+        root: String,
+        partner: String,
+        reseller: String,
+    }
+
+    impl Tree {
+        fn new() -> Self {
+            let id = platform::id::new_id;
+            Self {
+                root: id(),
+                partner: id(),
+                reseller: id(),
+            }
+        }
+
+        /// An API whose account-svc answers GetCustomer over the tree.
+        async fn api(&self) -> TestApi {
+            use prost::Message as _;
+            let customers: HashMap<String, account_pb::Customer> = [
+                (&self.root, ""),
+                (&self.partner, self.root.as_str()),
+                (&self.reseller, self.partner.as_str()),
+            ]
+            .into_iter()
+            .map(|(id, parent)| {
+                let c = account_pb::Customer {
+                    customer_id: id.clone(),
+                    kind: account_pb::CustomerKind::Partner as i32,
+                    parent_partner_id: parent.to_owned(),
+                    ..Default::default()
+                };
+                (id.clone(), c)
+            })
+            .collect();
+            let accounts =
+                platform::fake_peer::start::<platform::fake_peer::Accounts>(move |method, body| {
+                    assert_eq!(method, "GetCustomer");
+                    let r = account_pb::GetCustomerRequest::decode(body).expect("request");
+                    customers
+                        .get(&r.customer_id)
+                        .map(prost::Message::encode_to_vec)
+                        .ok_or_else(|| Status::not_found("customer"))
+                })
+                .await;
+            api_with(accounts).await
+        }
+
+        /// The root's owner, acting through its API client.
+        fn root_owner(&self) -> CallContext {
+            let principal = proto::common::v1::Principal {
+                client_id: "client-1".into(),
+                customer_id: self.root.clone(),
+                ..Default::default()
+            };
+            CallContext::new(Some(principal), None, None)
+        }
+    }
+
+    fn allocation(customer_id: &str, amount: i64) -> pb::AllocateCreditRequest {
+        pb::AllocateCreditRequest {
+            customer_id: customer_id.to_owned(),
+            amount,
+            currency: "EUR".into(),
+            note: "prepaid".into(),
+        }
+    }
+
+    fn keyed<T>(ctx: &CallContext, message: T, key: &str, hash: &str) -> Request<T> {
+        let mut req = ctx.request(message);
+        Key {
+            client_id: String::new(),
+            key: (key).into(),
+            hash: (hash).into(),
+        }
+        .attach(&mut req);
+        req
+    }
+
+    fn is_replayed<T>(res: &Response<T>) -> bool {
+        res.metadata()
+            .get(idempotency::REPLAYED_HEADER)
+            .is_some_and(|v| v == "true")
+    }
+
+    async fn ledger_of(t: &TestApi, customer_id: &str) -> Vec<crate::store::credit::Entry> {
+        crate::store::credit::ledger(&t.api.state.db, customer_id, 0, 100)
+            .await
+            .expect("ledger")
+            .0
+    }
+
+    #[tokio::test]
+    async fn an_allocation_repeated_under_its_key_answers_the_first_and_moves_credit_once() {
+        let tree = Tree::new();
+        let t = tree.api().await;
+        let ctx = tree.root_owner();
+        let first = t
+            .api
+            .allocate_credit(keyed(&ctx, allocation(&tree.partner, 1000), "k1", "h1"))
+            .await
+            .expect("allocated");
+        assert!(!is_replayed(&first));
+        let first = first.into_inner();
+        assert_eq!(first.balance, 1000);
+        let again = t
+            .api
+            .allocate_credit(keyed(&ctx, allocation(&tree.partner, 1000), "k1", "h1"))
+            .await
+            .expect("replayed");
+        assert!(is_replayed(&again), "marked x-idempotent-replayed");
+        assert_eq!(again.into_inner(), first);
+        assert_eq!(ledger_of(&t, &tree.partner).await.len(), 1, "one entry");
+        let balance = crate::store::credit::balance(&t.api.state.db, &tree.partner)
+            .await
+            .expect("balance");
+        assert_eq!(balance, Some(("EUR".to_owned(), 1000)), "credited once");
+    }
+
+    #[tokio::test]
+    async fn an_allocation_key_reused_for_another_request_is_refused_and_moves_nothing() {
+        let tree = Tree::new();
+        let t = tree.api().await;
+        let ctx = tree.root_owner();
+        t.api
+            .allocate_credit(keyed(&ctx, allocation(&tree.partner, 1000), "k1", "h1"))
+            .await
+            .expect("allocated");
+        let err = t
+            .api
+            .allocate_credit(keyed(&ctx, allocation(&tree.partner, 2000), "k1", "h2"))
+            .await
+            .expect_err("refused");
+        assert_eq!(err.code(), Code::FailedPrecondition);
+        assert_eq!(
+            platform::status::reason(&err).map(|(r, _)| r).as_deref(),
+            Some("IDEMPOTENCY_KEY_REUSED")
+        );
+        assert_eq!(ledger_of(&t, &tree.partner).await.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_refused_allocation_frees_its_key_for_a_corrected_retry() {
+        let tree = Tree::new();
+        let t = tree.api().await;
+        let ctx = tree.root_owner();
+        t.api
+            .allocate_credit(ctx.request(allocation(&tree.partner, 1000)))
+            .await
+            .expect("minted to the partner");
+        let err = t
+            .api
+            .allocate_credit(keyed(&ctx, allocation(&tree.reseller, 5000), "k1", "h1"))
+            .await
+            .expect_err("the partner holds 1000");
+        assert_eq!(err.code(), Code::FailedPrecondition);
+        assert_eq!(
+            platform::status::reason(&err).map(|(r, _)| r).as_deref(),
+            Some("INSUFFICIENT_CREDIT")
+        );
+        let retried = t
+            .api
+            .allocate_credit(keyed(&ctx, allocation(&tree.reseller, 500), "k1", "h2"))
+            .await
+            .expect("the key was released");
+        assert!(!is_replayed(&retried));
+        assert_eq!(retried.into_inner().balance, 500);
+        assert_eq!(ledger_of(&t, &tree.reseller).await.len(), 1);
     }
 }

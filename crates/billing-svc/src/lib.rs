@@ -34,6 +34,13 @@ pub const MIGRATIONS: &[Migration] = &[
         description: "billing",
         sql: include_str!("../migrations/0002_billing.sql"),
     },
+    // The keys of AllocateCredit (`Idempotency-Key`), kept beside the
+    // ledger so an allocation and its answer commit together.
+    Migration {
+        version: 3,
+        description: "idempotency_key",
+        sql: platform::idempotency::TABLE_SQL,
+    },
 ];
 
 #[derive(Clone)]

@@ -2,10 +2,15 @@
 //! store, answer. Internal callers only (account-svc, auth-svc, bootstrap):
 //! they decide who may do what and pass what they know about the customer
 //! (its kind, its password policy, its `Iam_usersMax`).
+//!
+//! CreateContact and AssignContact honour an `Idempotency-Key` the gateway
+//! forwards ([`platform::idempotency`]): see `idempotent` below.
 
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
+use platform::db::Db;
+use platform::idempotency::{self, Key};
 use platform::status::Violations;
 use proto::contact::v1 as pb;
 use tonic::{Request, Response, Status};
@@ -16,7 +21,7 @@ use crate::domain::{
     Policy, ROLES, Role, UsersMax, parse_roles, permissions_of,
 };
 use crate::error::Error;
-use crate::store::contact::{self, ContactInfo, NewContact};
+use crate::store::contact::{self, Answer, ContactInfo, NewContact};
 
 pub struct ContactApi {
     pub state: State,
@@ -41,71 +46,13 @@ impl ContactApi {
         let roles = contact::roles(&self.state.db, contact_id, &customer_id).await?;
         Ok(to_pb(row, customer_id, roles))
     }
-}
 
-/// The policy a request states; absent is the default.
-fn policy_of(policy: Option<pb::PasswordPolicy>) -> Policy {
-    policy.map_or_else(Policy::default, |p| {
-        Policy::new(p.min_length, p.require_symbols, p.require_mixed_case)
-    })
-}
-
-/// Runs CPU-bound work off the async threads: Argon2 takes tens of
-/// milliseconds by design, and would stall every request sharing the thread.
-async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T, Error> + Send + 'static,
-) -> Result<T, Error> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|e| Error::Internal(e.to_string()))?
-}
-
-/// Argon2id with the crate's default parameters (19 MiB, 2 passes).
-async fn hash_password(password: Password) -> Result<String, Error> {
-    blocking(move || {
-        // A fresh random salt per hash; the PHC string records it and the parameters.
-        Argon2::default()
-            .hash_password(password.expose().as_bytes())
-            .map(|h| h.to_string())
-            .map_err(|e| Error::Internal(e.to_string()))
-    })
-    .await
-}
-
-/// Whether `password` is the one `stored` (a PHC string) was made from. The
-/// string carries the algorithm, parameters and salt it was made with, so
-/// hashes made under older parameters still verify.
-async fn verify_password(password: String, stored: String) -> Result<bool, Error> {
-    blocking(move || {
-        let parsed = PasswordHash::new(&stored)
-            .map_err(|e| Error::Internal(format!("stored password hash does not parse: {e}")))?;
-        match Argon2::default().verify_password(password.as_bytes(), &parsed) {
-            Ok(()) => Ok(true),
-            Err(argon2::password_hash::Error::PasswordInvalid) => Ok(false),
-            Err(e) => Err(Error::Internal(format!("verifying a password: {e}"))),
-        }
-    })
-    .await
-}
-
-/// A field an update may leave out: parsed when present (its problem
-/// recorded on `field`), `None` when absent or refused.
-fn present<T>(
-    v: &mut Violations,
-    field: &str,
-    value: Option<&str>,
-    parse: impl FnOnce(&str) -> Result<T, String>,
-) -> Option<T> {
-    value.and_then(|value| v.check(field, parse(value)))
-}
-
-#[tonic::async_trait]
-impl pb::contact_service_server::ContactService for ContactApi {
-    async fn create_contact(
+    /// CreateContact's work, under the request's Idempotency-Key if any.
+    async fn create(
         &self,
-        req: Request<pb::CreateContactRequest>,
-    ) -> Result<Response<pb::Contact>, Status> {
-        let r = req.into_inner();
+        r: pb::CreateContactRequest,
+        key: Option<Key>,
+    ) -> Result<pb::Contact, Status> {
         let mut v = Violations::new();
         let login = v.check("login", Login::parse(&r.login));
         let password = v.check(
@@ -177,7 +124,7 @@ impl pb::contact_service_server::ContactService for ContactApi {
                     .into());
                 }
             }
-            return Ok(Response::new(pb::Contact::default()));
+            return Ok(pb::Contact::default());
         }
         let contact_id = if r.contact_id.is_empty() {
             platform::id::new_id()
@@ -186,12 +133,15 @@ impl pb::contact_service_server::ContactService for ContactApi {
         };
         // A caller retrying under its own id gets what the first attempt made.
         if contact::find(&self.state.db, &contact_id).await?.is_some() {
-            return Ok(Response::new(
-                self.seen_from(&contact_id, r.customer_id).await?,
-            ));
+            let answer = self.seen_from(&contact_id, r.customer_id).await?;
+            if let Some(key) = &key {
+                keep(&self.state.db, key, &answer).await?;
+            }
+            return Ok(answer);
         }
         let password_hash = hash_password(password).await?;
-        contact::insert(
+        let customer_id = r.customer_id.clone();
+        let created = contact::insert(
             &self.state.db,
             &NewContact {
                 contact_id: &contact_id,
@@ -208,12 +158,141 @@ impl pb::contact_service_server::ContactService for ContactApi {
                 roles: &roles,
             },
             users_max,
+            Answer {
+                key: key.as_ref(),
+                shape: |row, roles| to_pb(row, customer_id, roles),
+            },
         )
         .await?;
         tracing::info!(contact_id, customer_id = r.customer_id, "contact created");
-        Ok(Response::new(
-            self.seen_from(&contact_id, r.customer_id).await?,
-        ))
+        Ok(created)
+    }
+
+    /// AssignContact's work, under the request's Idempotency-Key if any.
+    async fn assign(
+        &self,
+        r: pb::AssignContactRequest,
+        key: Option<Key>,
+    ) -> Result<pb::Contact, Status> {
+        let mut v = Violations::new();
+        v.require_id("contactID", &r.contact_id);
+        v.require_id("customerID", &r.from_customer_id);
+        v.require_id("targetAccountID", &r.target_customer_id);
+        let kind = v.check("targetKind", Kind::parse(&r.target_kind));
+        if r.roles.is_empty() {
+            v.add("accessRoleNames", "at least one role is required");
+        }
+        let roles = role_names(&mut v, &r.roles, kind);
+        let users_max = v.check("usersMax", UsersMax::parse(r.users_max));
+        let Some(users_max) = users_max else {
+            return Err(Error::Invalid(v.into_vec()).into());
+        };
+        if !v.is_empty() {
+            return Err(Error::Invalid(v.into_vec()).into());
+        }
+        let target_customer_id = r.target_customer_id.clone();
+        let assigned = contact::assign(
+            &self.state.db,
+            &r.contact_id,
+            &r.from_customer_id,
+            &r.target_customer_id,
+            &roles,
+            users_max,
+            Answer {
+                key: key.as_ref(),
+                shape: |row, roles| to_pb(row, target_customer_id, roles),
+            },
+        )
+        .await?;
+        tracing::info!(
+            contact_id = r.contact_id,
+            from_customer_id = r.from_customer_id,
+            target_customer_id = r.target_customer_id,
+            roles = ?roles,
+            "contact assigned"
+        );
+        Ok(assigned)
+    }
+}
+
+/// Keeps `answer` under `key` when the request created nothing itself (a
+/// retry under the caller's own id found what its first attempt made), so
+/// the key is finished rather than left running.
+async fn keep(db: &Db, key: &Key, answer: &pb::Contact) -> Result<(), Error> {
+    let mut tx = db.pool.begin().await?;
+    idempotency::complete(&mut tx, key, answer).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The policy a request states; absent is the default.
+fn policy_of(policy: Option<pb::PasswordPolicy>) -> Policy {
+    policy.map_or_else(Policy::default, |p| {
+        Policy::new(p.min_length, p.require_symbols, p.require_mixed_case)
+    })
+}
+
+/// Runs CPU-bound work off the async threads: Argon2 takes tens of
+/// milliseconds by design, and would stall every request sharing the thread.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, Error> + Send + 'static,
+) -> Result<T, Error> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| Error::Internal(e.to_string()))?
+}
+
+/// Argon2id with the crate's default parameters (19 MiB, 2 passes).
+async fn hash_password(password: Password) -> Result<String, Error> {
+    blocking(move || {
+        // A fresh random salt per hash; the PHC string records it and the parameters.
+        Argon2::default()
+            .hash_password(password.expose().as_bytes())
+            .map(|h| h.to_string())
+            .map_err(|e| Error::Internal(e.to_string()))
+    })
+    .await
+}
+
+/// Whether `password` is the one `stored` (a PHC string) was made from. The
+/// string carries the algorithm, parameters and salt it was made with, so
+/// hashes made under older parameters still verify.
+async fn verify_password(password: String, stored: String) -> Result<bool, Error> {
+    blocking(move || {
+        let parsed = PasswordHash::new(&stored)
+            .map_err(|e| Error::Internal(format!("stored password hash does not parse: {e}")))?;
+        match Argon2::default().verify_password(password.as_bytes(), &parsed) {
+            Ok(()) => Ok(true),
+            Err(argon2::password_hash::Error::PasswordInvalid) => Ok(false),
+            Err(e) => Err(Error::Internal(format!("verifying a password: {e}"))),
+        }
+    })
+    .await
+}
+
+/// A field an update may leave out: parsed when present (its problem
+/// recorded on `field`), `None` when absent or refused.
+fn present<T>(
+    v: &mut Violations,
+    field: &str,
+    value: Option<&str>,
+    parse: impl FnOnce(&str) -> Result<T, String>,
+) -> Option<T> {
+    value.and_then(|value| v.check(field, parse(value)))
+}
+
+#[tonic::async_trait]
+impl pb::contact_service_server::ContactService for ContactApi {
+    async fn create_contact(
+        &self,
+        req: Request<pb::CreateContactRequest>,
+    ) -> Result<Response<pb::Contact>, Status> {
+        // A validation creates nothing and is safe to repeat: no key.
+        let key = Key::from_request(&req).filter(|_| !req.get_ref().validate_only);
+        idempotency::run(&self.state.db, key, |key| {
+            self.create(req.into_inner(), key)
+        })
+        .await
     }
 
     async fn get_contact(
@@ -389,42 +468,11 @@ impl pb::contact_service_server::ContactService for ContactApi {
         &self,
         req: Request<pb::AssignContactRequest>,
     ) -> Result<Response<pb::Contact>, Status> {
-        let r = req.into_inner();
-        let mut v = Violations::new();
-        v.require_id("contactID", &r.contact_id);
-        v.require_id("customerID", &r.from_customer_id);
-        v.require_id("targetAccountID", &r.target_customer_id);
-        let kind = v.check("targetKind", Kind::parse(&r.target_kind));
-        if r.roles.is_empty() {
-            v.add("accessRoleNames", "at least one role is required");
-        }
-        let roles = role_names(&mut v, &r.roles, kind);
-        let users_max = v.check("usersMax", UsersMax::parse(r.users_max));
-        let Some(users_max) = users_max else {
-            return Err(Error::Invalid(v.into_vec()).into());
-        };
-        if !v.is_empty() {
-            return Err(Error::Invalid(v.into_vec()).into());
-        }
-        contact::assign(
-            &self.state.db,
-            &r.contact_id,
-            &r.from_customer_id,
-            &r.target_customer_id,
-            &roles,
-            users_max,
-        )
-        .await?;
-        tracing::info!(
-            contact_id = r.contact_id,
-            from_customer_id = r.from_customer_id,
-            target_customer_id = r.target_customer_id,
-            roles = ?roles,
-            "contact assigned"
-        );
-        Ok(Response::new(
-            self.seen_from(&r.contact_id, r.target_customer_id).await?,
-        ))
+        let key = Key::from_request(&req);
+        idempotency::run(&self.state.db, key, |key| {
+            self.assign(req.into_inner(), key)
+        })
+        .await
     }
 
     async fn remove_assignment(
@@ -1851,6 +1899,221 @@ mod tests {
                 .expect_err("refused");
             assert_eq!(err.code(), Code::NotFound);
         }
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    // ---- Idempotency-Key
+
+    /// `message` as the gateway sends it for a client's request carrying
+    /// `Idempotency-Key: key` whose body hashes to `hash`.
+    fn keyed<T>(message: T, key: &str, hash: &str) -> Request<T> {
+        let principal = proto::common::v1::Principal {
+            client_id: "client-1".into(),
+            ..Default::default()
+        };
+        let mut req =
+            platform::context::CallContext::new(Some(principal), None, None).request(message);
+        Key {
+            client_id: String::new(),
+            key: (key).into(),
+            hash: (hash).into(),
+        }
+        .attach(&mut req);
+        req
+    }
+
+    fn is_replayed<T>(res: &Response<T>) -> bool {
+        res.metadata()
+            .get(idempotency::REPLAYED_HEADER)
+            .is_some_and(|v| v == "true")
+    }
+
+    fn reason_of(err: &Status) -> Option<String> {
+        platform::status::reason(err).map(|(reason, _)| reason)
+    }
+
+    #[tokio::test]
+    async fn a_create_repeated_under_its_key_answers_the_first_contact_and_creates_nothing() {
+        let dir = temp_dir();
+        let api = api(&dir).await;
+        let request = create_request("ann", "", &["Owner", "ContactManager"]);
+        let first = api
+            .create_contact(keyed(request.clone(), "k1", "h1"))
+            .await
+            .expect("created");
+        assert!(!is_replayed(&first));
+        let first = first.into_inner();
+        let again = api
+            .create_contact(keyed(request.clone(), "k1", "h1"))
+            .await
+            .expect("replayed");
+        assert!(is_replayed(&again), "marked x-idempotent-replayed");
+        assert_eq!(again.into_inner(), first);
+        let listed = list(&api, &request.customer_id, 0, 10).await.expect("list");
+        assert_eq!(ids(&listed), [first.contact_id.as_str()], "one contact");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test]
+    async fn a_key_reused_for_another_create_is_refused_and_creates_nothing() {
+        let dir = temp_dir();
+        let api = api(&dir).await;
+        api.create_contact(keyed(create_request("ann", "", &["Owner"]), "k1", "h1"))
+            .await
+            .expect("created");
+        let err = api
+            .create_contact(keyed(create_request("bob", "", &["Owner"]), "k1", "h2"))
+            .await
+            .expect_err("refused");
+        assert_eq!(err.code(), Code::FailedPrecondition);
+        assert_eq!(reason_of(&err).as_deref(), Some("IDEMPOTENCY_KEY_REUSED"));
+        assert!(
+            !contact::login_taken(&api.state.db, "bob")
+                .await
+                .expect("query"),
+            "no second contact"
+        );
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test]
+    async fn a_failed_create_frees_its_key_for_a_corrected_retry() {
+        let dir = temp_dir();
+        let api = api(&dir).await;
+        api.create_contact(Request::new(create_request("ann", "", &["Owner"])))
+            .await
+            .expect("created");
+        let err = api
+            .create_contact(keyed(create_request("ann", "", &["Owner"]), "k1", "h1"))
+            .await
+            .expect_err("login taken");
+        assert_eq!(err.code(), Code::AlreadyExists);
+        let retried = api
+            .create_contact(keyed(create_request("bob", "", &["Owner"]), "k1", "h2"))
+            .await
+            .expect("the key was released");
+        assert!(!is_replayed(&retried));
+        assert_eq!(retried.into_inner().login, "bob");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test]
+    async fn a_key_is_scoped_to_its_client() {
+        let dir = temp_dir();
+        let api = api(&dir).await;
+        api.create_contact(keyed(create_request("ann", "", &["Owner"]), "k1", "h1"))
+            .await
+            .expect("created");
+        // No principal: an internal caller, whose keys are its own.
+        let mut req = Request::new(create_request("bob", "", &["Owner"]));
+        Key {
+            client_id: String::new(),
+            key: ("k1").into(),
+            hash: ("h2").into(),
+        }
+        .attach(&mut req);
+        let other = api.create_contact(req).await.expect("created");
+        assert!(!is_replayed(&other));
+        assert_eq!(other.into_inner().login, "bob");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test]
+    async fn an_assignment_repeated_under_its_key_answers_the_first_and_assigns_once() {
+        let dir = temp_dir();
+        let api = api(&dir).await;
+        let (first_id, second_id) = (platform::id::new_id(), platform::id::new_id());
+        let contact_id = create_owner(&api, &first_id).await;
+        let request = assign_request(
+            &contact_id,
+            &first_id,
+            &second_id,
+            "account",
+            &["ContactManager"],
+        )
+        .into_inner();
+        let first = api
+            .assign_contact(keyed(request.clone(), "k1", "h1"))
+            .await
+            .expect("assigned")
+            .into_inner();
+        assert_eq!(first.roles, ["ContactManager"]);
+        // Done again it would be refused (already assigned): it is replayed.
+        let again = api
+            .assign_contact(keyed(request, "k1", "h1"))
+            .await
+            .expect("replayed");
+        assert!(is_replayed(&again));
+        assert_eq!(again.into_inner(), first);
+        assert_eq!(
+            roles_of(&api, &contact_id, &second_id).await.roles,
+            ["ContactManager"]
+        );
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test]
+    async fn an_assignment_under_a_reused_key_is_refused_and_assigns_nothing() {
+        let dir = temp_dir();
+        let api = api(&dir).await;
+        let (first_id, second_id) = (platform::id::new_id(), platform::id::new_id());
+        let contact_id = create_owner(&api, &first_id).await;
+        api.create_contact(keyed(create_request("ann", "", &["Owner"]), "k1", "h1"))
+            .await
+            .expect("created");
+        let err = api
+            .assign_contact(keyed(
+                assign_request(&contact_id, &first_id, &second_id, "account", &["Owner"])
+                    .into_inner(),
+                "k1",
+                "h2",
+            ))
+            .await
+            .expect_err("refused");
+        assert_eq!(err.code(), Code::FailedPrecondition);
+        assert_eq!(reason_of(&err).as_deref(), Some("IDEMPOTENCY_KEY_REUSED"));
+        assert!(
+            roles_of(&api, &contact_id, &second_id)
+                .await
+                .roles
+                .is_empty()
+        );
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test]
+    async fn a_failed_assignment_frees_its_key_for_a_corrected_retry() {
+        let dir = temp_dir();
+        let api = api(&dir).await;
+        let (first_id, second_id) = (platform::id::new_id(), platform::id::new_id());
+        let contact_id = create_owner(&api, &first_id).await;
+        create_on(&api, &second_id, &["Owner"]).await;
+        let request = assign_request(
+            &contact_id,
+            &first_id,
+            &second_id,
+            "account",
+            &["ContactManager"],
+        )
+        .into_inner();
+        let err = api
+            .assign_contact(keyed(
+                pb::AssignContactRequest {
+                    users_max: 1,
+                    ..request.clone()
+                },
+                "k1",
+                "h1",
+            ))
+            .await
+            .expect_err("over the limit");
+        assert_limit_exceeded(&err, "1");
+        let retried = api
+            .assign_contact(keyed(request, "k1", "h2"))
+            .await
+            .expect("the key was released");
+        assert!(!is_replayed(&retried));
+        assert_eq!(retried.into_inner().roles, ["ContactManager"]);
         let _ = std::fs::remove_dir_all(dir);
     }
 }

@@ -29,6 +29,13 @@ pub const MIGRATIONS: &[Migration] = &[
         description: "contact alternative email and phone",
         sql: include_str!("../migrations/0003_contact_alternative_email_phone.sql"),
     },
+    // The keys of CreateContact and AssignContact (`Idempotency-Key`), kept
+    // beside the contacts they create so both commit together.
+    Migration {
+        version: 4,
+        description: "idempotency_key",
+        sql: platform::idempotency::TABLE_SQL,
+    },
 ];
 
 #[derive(Clone)]

@@ -102,6 +102,14 @@ impl FromRequestParts<AppState> for Caller {
         }
         let ctx = platform::context::CallContext {
             principal: Some(principal.clone()),
+            idempotency: parts
+                .extensions
+                .get::<crate::idempotency::RequestKey>()
+                .map(|k| platform::idempotency::Key {
+                    client_id: principal.client_id.clone(),
+                    key: k.key.clone(),
+                    hash: k.hash.clone(),
+                }),
             ..ctx
         };
         Ok(Self { principal, ctx })

@@ -18,7 +18,7 @@ use crate::ratelimit::Decision;
 const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The longest request body accepted; account documents are a few KiB.
-const BODY_LIMIT: usize = 1 << 20;
+pub const BODY_LIMIT: usize = 1 << 20;
 
 pub fn app(state: AppState) -> Router {
     let timeout = state.request_timeout;
@@ -48,10 +48,12 @@ pub fn app(state: AppState) -> Router {
             .layer(middleware::from_fn(rate_limit_headers))
             // 6. XML for clients that prefer it (problems included).
             .layer(middleware::from_fn(crate::formats::negotiate))
-            // 7. A backstop for work that outlives its deadline; the gRPC
+            // 7. Idempotency-Key on creating POSTs, for the services.
+            .layer(middleware::from_fn(crate::idempotency::layer))
+            // 8. A backstop for work that outlives its deadline; the gRPC
             //    deadline set from the same value normally answers first (504).
             .layer(tower_http::timeout::TimeoutLayer::with_status_code(axum::http::StatusCode::GATEWAY_TIMEOUT, timeout + std::time::Duration::from_secs(1)))
-            // 8. Bodies beyond what any route takes are refused unread.
+            // 9. Bodies beyond what any route takes are refused unread.
             .layer(tower_http::limit::RequestBodyLimitLayer::new(BODY_LIMIT)),
     )
 }

@@ -13,6 +13,7 @@
 pub mod auth;
 pub mod extract;
 pub mod formats;
+pub mod idempotency;
 pub mod layers;
 pub mod metrics;
 pub mod openapi;
@@ -39,12 +40,15 @@ pub struct Upstreams {
     pub auth: String,
 }
 
+/// A service's channel, marking replayed answers (`idempotency::Replay`).
+pub type Upstream = idempotency::Replay<Channel>;
+
 #[derive(Clone)]
 pub struct AppState {
-    pub account: AccountServiceClient<Channel>,
-    pub contact: ContactServiceClient<Channel>,
-    pub billing: BillingServiceClient<Channel>,
-    pub auth: AuthServiceClient<Channel>,
+    pub account: AccountServiceClient<Upstream>,
+    pub contact: ContactServiceClient<Upstream>,
+    pub billing: BillingServiceClient<Upstream>,
+    pub auth: AuthServiceClient<Upstream>,
     /// Every service's channel by name, for readiness (gRPC health).
     pub health: Vec<(&'static str, Channel)>,
     pub cache: platform::cache::Cache,
@@ -65,10 +69,10 @@ impl AppState {
         let billing = platform::grpc::channel(&upstreams.billing)?;
         let auth = platform::grpc::channel(&upstreams.auth)?;
         Ok(Self {
-            account: AccountServiceClient::new(account.clone()),
-            contact: ContactServiceClient::new(contact.clone()),
-            billing: BillingServiceClient::new(billing.clone()),
-            auth: AuthServiceClient::new(auth.clone()),
+            account: AccountServiceClient::new(idempotency::Replay(account.clone())),
+            contact: ContactServiceClient::new(idempotency::Replay(contact.clone())),
+            billing: BillingServiceClient::new(idempotency::Replay(billing.clone())),
+            auth: AuthServiceClient::new(idempotency::Replay(auth.clone())),
             health: vec![
                 ("partner.account.v1.AccountService", account),
                 ("partner.contact.v1.ContactService", contact),

@@ -54,8 +54,65 @@ pub fn document(
         SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Basic).build()),
     );
     document_rate_limit(&mut doc);
+    document_idempotency(&mut doc);
     document_xml(&mut doc);
     doc
+}
+
+/// Every POST that creates (answers 201) takes an `Idempotency-Key`
+/// (`crate::idempotency`): the header, and its 409 and 422, in one place.
+fn document_idempotency(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+    use utoipa::openapi::schema::Type;
+    use utoipa::openapi::{ContentBuilder, ObjectBuilder, Ref, Required, ResponseBuilder};
+    let header = ParameterBuilder::new()
+        .name("Idempotency-Key")
+        .parameter_in(ParameterIn::Header)
+        .required(Required::False)
+        .description(Some(
+            "Makes a retry safe: the same key with the same request within 24 hours answers the first \
+             answer again (Idempotent-Replayed: true) instead of creating again. Scoped to the API client.",
+        ))
+        .schema(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .min_length(Some(1))
+                .max_length(Some(crate::idempotency::MAX_LEN))
+                .pattern(Some("^[!-~]+$")),
+        ))
+        .build();
+    let problem = |description: &str| {
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                "application/problem+json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("Problem")))
+                    .build(),
+            )
+            .build()
+    };
+    for (path, item) in doc.paths.paths.iter_mut() {
+        if !(path.starts_with("/v1/") || path.starts_with("/v2/")) {
+            continue;
+        }
+        let Some(op) = item.post.as_mut() else {
+            continue;
+        };
+        if !op.responses.responses.contains_key("201") {
+            continue;
+        }
+        op.parameters
+            .get_or_insert_with(Vec::new)
+            .push(utoipa::openapi::RefOr::T(header.clone()));
+        let r = &mut op.responses.responses;
+        r.entry("409".to_owned()).or_insert_with(|| {
+            problem("A request with this Idempotency-Key is still running, or the state forbids the change").into()
+        });
+        r.entry("422".to_owned()).or_insert_with(|| {
+            problem("This Idempotency-Key was used with another request").into()
+        });
+    }
 }
 
 /// Every JSON answer of the API also comes as XML to a client that prefers

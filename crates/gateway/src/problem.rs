@@ -202,6 +202,11 @@ impl From<tonic::Status> for Problem {
                 p.status = StatusCode::PAYMENT_REQUIRED.as_u16();
                 p.title = "Payment Required".into();
             }
+            // An Idempotency-Key sent again with another request.
+            if reason == "IDEMPOTENCY_KEY_REUSED" {
+                p.status = StatusCode::UNPROCESSABLE_ENTITY.as_u16();
+                p.title = "Unprocessable Entity".into();
+            }
             p.kind = format!(
                 "urn:partner:problem:{}",
                 reason.to_lowercase().replace('_', "-")

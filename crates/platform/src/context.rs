@@ -22,6 +22,11 @@ pub struct CallContext {
     pub principal: Option<Principal>,
     pub request_id: Option<String>,
     pub deadline: Option<Instant>,
+    /// The client's `Idempotency-Key`, set by the gateway on a creating
+    /// request and kept by [`CallContext::internal`] (the gateway makes some
+    /// creates as itself). Never read from an incoming call, so a service's
+    /// own calls to its peers never carry it.
+    pub idempotency: Option<crate::idempotency::Key>,
 }
 
 impl CallContext {
@@ -34,6 +39,7 @@ impl CallContext {
             principal,
             request_id,
             deadline: timeout.map(|t| Instant::now() + t),
+            idempotency: None,
         }
     }
 
@@ -66,6 +72,7 @@ impl CallContext {
             principal,
             request_id,
             deadline,
+            idempotency: None,
         })
     }
 
@@ -76,6 +83,7 @@ impl CallContext {
             principal: None,
             request_id: self.request_id.clone(),
             deadline: self.deadline,
+            idempotency: self.idempotency.clone(),
         }
     }
 
@@ -99,6 +107,9 @@ impl CallContext {
             .and_then(|id| AsciiMetadataValue::try_from(id).ok())
         {
             req.metadata_mut().insert(REQUEST_ID_KEY, id);
+        }
+        if let Some(key) = &self.idempotency {
+            key.attach(&mut req);
         }
         if let Some(left) = self.remaining() {
             // A deadline already passed still goes out as 1 ms so the callee

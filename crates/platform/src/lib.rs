@@ -12,8 +12,11 @@ pub mod cache;
 pub mod config;
 pub mod context;
 pub mod db;
+#[cfg(feature = "test-support")]
+pub mod fake_peer;
 pub mod grpc;
 pub mod id;
+pub mod idempotency;
 pub mod net;
 pub mod shutdown;
 pub mod status;

@@ -272,6 +272,16 @@ impl Stack {
         }
     }
 
+    /// account-svc's state, for tests that arm its test hooks
+    /// (`crash_after_customer_row`). `None` cannot happen: the stack always
+    /// runs account-svc.
+    pub fn account_state(&self) -> Option<account_svc::State> {
+        match &self.states[&Svc::Account] {
+            ServiceState::Account(s) => Some(s.clone()),
+            _ => None,
+        }
+    }
+
     /// Stops one service as an outage would: its port closes.
     pub async fn stop_service(&mut self, svc: Svc) -> anyhow::Result<()> {
         if let Some(r) = self.running.remove(&svc) {

@@ -2,8 +2,8 @@
 //! deleted ones. Visibility is by `status = 'active'`; scope is by path prefix.
 
 use platform::db::{Db, is_unique_violation};
-use sqlx::Row as _;
 use sqlx::any::AnyRow;
+use sqlx::{Any, Row as _, Transaction};
 
 use crate::error::Error;
 
@@ -88,7 +88,7 @@ fn row(r: &AnyRow) -> Result<CustomerRow, sqlx::Error> {
 }
 
 /// Inserts a customer in status `provisioning`: it reserves the user name and
-/// stays invisible until [`set_status`] makes it `active`.
+/// stays invisible until [`activate`] makes it `active`.
 pub async fn insert_provisioning(db: &Db, c: &CustomerRow) -> Result<(), Error> {
     let now = platform::id::now_rfc3339();
     sqlx::query(concat!(
@@ -128,14 +128,19 @@ pub async fn insert_provisioning(db: &Db, c: &CustomerRow) -> Result<(), Error> 
     Ok(())
 }
 
-pub async fn set_status(db: &Db, customer_id: &str, status: &str) -> Result<(), Error> {
-    sqlx::query("update customer set status = $2, updated_at = $3 where customer_id = $1")
-        .bind(customer_id)
-        .bind(status)
-        .bind(platform::id::now_rfc3339())
-        .execute(&db.pool)
-        .await?;
-    Ok(())
+/// Makes a `provisioning` customer visible, inside the caller's transaction
+/// (the create keeps its Idempotency-Key answer in the same one). `false`
+/// when it is no longer provisioning: the recovery sweep undid it meanwhile.
+pub async fn activate(tx: &mut Transaction<'_, Any>, customer_id: &str) -> Result<bool, Error> {
+    let done = sqlx::query(
+        "update customer set status = 'active', updated_at = $2 \
+         where customer_id = $1 and status = 'provisioning'",
+    )
+    .bind(customer_id)
+    .bind(platform::id::now_rfc3339())
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// Removes a row outright, with the partner settings and own limit values

@@ -162,6 +162,21 @@ pub async fn release(db: &Db, failed_setup_id: &str) -> Result<bool, Error> {
     Ok(done.rows_affected() == 1)
 }
 
+/// Opens again the setup a restore that died was restoring into
+/// `customer_id` (its Idempotency-Key's taker undid that customer); `false`
+/// when no setup is restoring into it.
+pub async fn release_restoring(db: &Db, customer_id: &str) -> Result<bool, Error> {
+    let done = sqlx::query(
+        "update failed_setup set status = 'open', customer_id = '', updated_at = $2 \
+         where customer_id = $1 and status = 'restoring'",
+    )
+    .bind(customer_id)
+    .bind(platform::id::now_rfc3339())
+    .execute(&db.pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// Closes a claimed setup whose restore created `customer_id`.
 pub async fn mark_restored(
     db: &Db,

@@ -2,7 +2,7 @@
 //! customer without a row for a name has its plan's default.
 
 use platform::db::Db;
-use sqlx::Row as _;
+use sqlx::{Any, Row as _, Transaction};
 
 use crate::domain::limit::Overrides;
 use crate::error::Error;
@@ -18,9 +18,16 @@ pub async fn overrides(db: &Db, customer_id: &str) -> Result<Overrides, Error> {
         .collect()
 }
 
-/// Stores a first own value; `false` when the customer has one already
-/// (the primary key decides, so of two racing creates one wins).
-pub async fn insert(db: &Db, customer_id: &str, name: &str, value: i64) -> Result<bool, Error> {
+/// Stores a first own value, inside the caller's transaction (a create
+/// keeps its Idempotency-Key answer in the same one); `false` when the
+/// customer has one already (the primary key decides, so of two racing
+/// creates one wins).
+pub async fn insert(
+    tx: &mut Transaction<'_, Any>,
+    customer_id: &str,
+    name: &str,
+    value: i64,
+) -> Result<bool, Error> {
     let done = sqlx::query(
         "insert into customer_limit (customer_id, name, value, created_at, updated_at) \
          values ($1, $2, $3, $4, $4) on conflict (customer_id, name) do nothing",
@@ -29,7 +36,7 @@ pub async fn insert(db: &Db, customer_id: &str, name: &str, value: i64) -> Resul
     .bind(name)
     .bind(value)
     .bind(platform::id::now_rfc3339())
-    .execute(&db.pool)
+    .execute(&mut **tx)
     .await?;
     Ok(done.rows_affected() == 1)
 }

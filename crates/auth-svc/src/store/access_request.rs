@@ -1,6 +1,8 @@
 //! API access requests of partners, and their decisions.
 
 use platform::db::Db;
+use platform::idempotency::{self, Key};
+use prost::Message;
 use sqlx::Row as _;
 use sqlx::any::AnyRow;
 
@@ -46,6 +48,20 @@ pub async fn insert(
     contact_ids: &str,
     requested_by: &str,
 ) -> Result<AccessRequestRow, Error> {
+    insert_keeping(db, customer_id, contact_ids, requested_by, None, |_| ()).await
+}
+
+/// Files a pending request as [`insert`] does and, under the request's
+/// Idempotency-Key (`key`), keeps the answer `kept` makes of it in the same
+/// transaction.
+pub async fn insert_keeping<M: Message>(
+    db: &Db,
+    customer_id: &str,
+    contact_ids: &str,
+    requested_by: &str,
+    key: Option<&Key>,
+    kept: impl FnOnce(&AccessRequestRow) -> M,
+) -> Result<AccessRequestRow, Error> {
     let now = platform::id::now_rfc3339();
     let created = AccessRequestRow {
         request_id: platform::id::new_id(),
@@ -57,6 +73,7 @@ pub async fn insert(
         created_at: now,
         decided_at: None,
     };
+    let mut tx = db.pool.begin().await?;
     sqlx::query(
         "insert into access_request (request_id, customer_id, contact_ids, status, requested_by, decided_by, created_at, updated_at) \
          values ($1, $2, $3, $4, $5, '', $6, $6)",
@@ -67,8 +84,12 @@ pub async fn insert(
     .bind(&created.status)
     .bind(&created.requested_by)
     .bind(&created.created_at)
-    .execute(&db.pool)
+    .execute(&mut *tx)
     .await?;
+    if let Some(key) = key {
+        idempotency::complete(&mut tx, key, &kept(&created)).await?;
+    }
+    tx.commit().await?;
     Ok(created)
 }
 

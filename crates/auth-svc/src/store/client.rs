@@ -2,6 +2,8 @@
 //! their tokens.
 
 use platform::db::{Db, is_unique_violation};
+use platform::idempotency::{self, Key};
+use prost::Message;
 use sqlx::Row as _;
 use sqlx::any::AnyRow;
 
@@ -57,7 +59,20 @@ fn client_row(row: &AnyRow) -> Result<ClientRow, sqlx::Error> {
 
 /// Inserts a client; an id already in use is [`Error::ClientIdTaken`].
 pub async fn insert(db: &Db, c: &NewClient<'_>) -> Result<ClientRow, Error> {
+    insert_keeping(db, c, None, |_| ()).await
+}
+
+/// Inserts a client as [`insert`] does and, under the request's
+/// Idempotency-Key (`key`), keeps the answer `kept` makes of it in the same
+/// transaction, so the client and the answer a retry replays commit together.
+pub async fn insert_keeping<M: Message>(
+    db: &Db,
+    c: &NewClient<'_>,
+    key: Option<&Key>,
+    kept: impl FnOnce(&ClientRow) -> M,
+) -> Result<ClientRow, Error> {
     let now = platform::id::now_rfc3339();
+    let mut tx = db.pool.begin().await?;
     sqlx::query(
         "insert into client (client_id, contact_id, customer_id, customer_path, name, secret_hmac, created_at, updated_at) \
          values ($1, $2, $3, $4, $5, $6, $7, $7)",
@@ -69,10 +84,10 @@ pub async fn insert(db: &Db, c: &NewClient<'_>) -> Result<ClientRow, Error> {
     .bind(c.name)
     .bind(c.secret_hmac)
     .bind(&now)
-    .execute(&db.pool)
+    .execute(&mut *tx)
     .await
     .map_err(|e| if is_unique_violation(&e) { Error::ClientIdTaken } else { Error::Db(e) })?;
-    Ok(ClientRow {
+    let row = ClientRow {
         client_id: c.client_id.to_owned(),
         contact_id: c.contact_id.to_owned(),
         customer_id: c.customer_id.to_owned(),
@@ -83,7 +98,12 @@ pub async fn insert(db: &Db, c: &NewClient<'_>) -> Result<ClientRow, Error> {
         previous_secret_expires_at: None,
         created_at: now,
         last_used_at: None,
-    })
+    };
+    if let Some(key) = key {
+        idempotency::complete(&mut tx, key, &kept(&row)).await?;
+    }
+    tx.commit().await?;
+    Ok(row)
 }
 
 pub async fn find(db: &Db, client_id: &str) -> Result<Option<ClientRow>, Error> {

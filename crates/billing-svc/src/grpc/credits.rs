@@ -1,6 +1,7 @@
 //! Prepaid credit: the balance and ledger, and allocations down the tree.
 
 use platform::context::CallContext;
+use platform::idempotency::Key;
 use platform::status::Violations;
 use proto::billing::v1 as pb;
 use tonic::Request;
@@ -9,6 +10,16 @@ use super::{BillingApi, page};
 use crate::domain::money;
 use crate::error::Error;
 use crate::store::credit::{self as store, Allocation, Entry, Refusal, Source};
+
+/// AllocateCredit's answer: the child's new balance and its entry. The same
+/// function makes the answer returned and the one kept for a retry.
+fn allocated(e: &Entry) -> pb::AllocateCreditResponse {
+    pb::AllocateCreditResponse {
+        balance: e.balance_after,
+        currency: e.currency.clone(),
+        entry: Some(to_pb(e.clone())),
+    }
+}
 
 fn to_pb(e: Entry) -> pb::CreditEntry {
     pb::CreditEntry {
@@ -47,9 +58,11 @@ impl BillingApi {
         })
     }
 
+    /// AllocateCredit, under the request's Idempotency-Key (`key`) if any.
     pub(super) async fn allocate(
         &self,
         req: Request<pb::AllocateCreditRequest>,
+        key: Option<Key>,
     ) -> Result<pb::AllocateCreditResponse, Error> {
         let ctx = CallContext::from_request(&req)?;
         let r = req.into_inner();
@@ -92,6 +105,8 @@ impl BillingApi {
                 currency: &currency,
                 note: &note,
             },
+            key.as_ref(),
+            allocated,
         )
         .await?;
         match outcome {
@@ -103,11 +118,7 @@ impl BillingApi {
                     currency,
                     "credit allocated"
                 );
-                Ok(pb::AllocateCreditResponse {
-                    balance: entry.balance_after,
-                    currency,
-                    entry: Some(to_pb(entry)),
-                })
+                Ok(allocated(&entry))
             }
             Err(Refusal::Short { balance, currency }) => {
                 Err(Error::InsufficientCredit { balance, currency })

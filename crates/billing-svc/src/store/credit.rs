@@ -3,6 +3,8 @@
 //! balance, so the balance always equals the sum of the ledger.
 
 use platform::db::Db;
+use platform::idempotency::{self, Key};
+use prost::Message;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row as _, Transaction};
 
@@ -155,8 +157,16 @@ async fn append(
 
 /// Moves credit to a child in one transaction: the parent's debit and
 /// `transfer` entry (none when minted), the child's credit and its
-/// `allocation` (or `mint`) entry. Returns the child's entry.
-pub async fn allocate(db: &Db, a: &Allocation<'_>) -> Result<Result<Entry, Refusal>, Error> {
+/// `allocation` (or `mint`) entry. Returns the child's entry. Under the
+/// request's Idempotency-Key (`key`) the answer `kept` makes of that entry
+/// is kept in the same transaction, so a retry replays it and moves
+/// nothing twice.
+pub async fn allocate<M: Message>(
+    db: &Db,
+    a: &Allocation<'_>,
+    key: Option<&Key>,
+    kept: impl FnOnce(&Entry) -> M,
+) -> Result<Result<Entry, Refusal>, Error> {
     let now = platform::id::now_rfc3339();
     let mut tx = db.pool.begin().await?;
     // Writing first makes SQLite take its write lock before anything is read.
@@ -205,6 +215,9 @@ pub async fn allocate(db: &Db, a: &Allocation<'_>) -> Result<Result<Entry, Refus
         &mut tx, a.child_id, a.amount, a.currency, kind, from, "", a.note,
     )
     .await?;
+    if let Some(key) = key {
+        idempotency::complete(&mut tx, key, &kept(&e)).await?;
+    }
     tx.commit().await?;
     Ok(Ok(e))
 }

@@ -3,10 +3,16 @@
 //! Writes that check something about a customer's contacts before changing
 //! them (`Iam_usersMax`, the last owner) run in [`begin_for_customer`], so
 //! two racing requests cannot both pass a check the other is about to break.
+//!
+//! The creates ([`insert`], [`assign`]) end in [`finish`]: their answer is
+//! read back inside their transaction and, under an `Idempotency-Key`, kept
+//! in it, so the contact and the answer a retry replays commit together.
 
 use std::collections::HashMap;
 
 use platform::db::{Backend, Db, is_unique_violation};
+use platform::idempotency::{self, Key};
+use prost::Message;
 use sqlx::any::AnyRow;
 use sqlx::{Any, AnyConnection, Executor, Row as _, Transaction};
 
@@ -73,6 +79,40 @@ fn contact_row(row: &AnyRow) -> Result<ContactRow, sqlx::Error> {
         cellular_phone: row.try_get("cellular_phone")?,
         culture: row.try_get("culture")?,
     })
+}
+
+/// How a create answers: `shape` turns the contact as its transaction left
+/// it (its row and its roles on the customer, in name order) into the
+/// answer; under the request's Idempotency-Key (`key`) that answer is kept
+/// in the same transaction.
+pub struct Answer<'k, F> {
+    pub key: Option<&'k Key>,
+    pub shape: F,
+}
+
+/// Ends a create: reads the contact back as `customer_id` sees it inside
+/// `tx`, shapes the answer, keeps it under the key, commits and answers it.
+async fn finish<M: Message, F: FnOnce(ContactRow, Vec<String>) -> M>(
+    mut tx: Transaction<'static, Any>,
+    contact_id: &str,
+    customer_id: &str,
+    answer: Answer<'_, F>,
+) -> Result<M, Error> {
+    let row = sqlx::query(concat!(
+        "select ",
+        contact_columns!(),
+        " from contact c where c.contact_id = $1"
+    ))
+    .bind(contact_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    let roles = roles_on(&mut tx, contact_id, customer_id).await?;
+    let message = (answer.shape)(contact_row(&row)?, roles);
+    if let Some(key) = answer.key {
+        idempotency::complete(&mut tx, key, &message).await?;
+    }
+    tx.commit().await?;
+    Ok(message)
 }
 
 /// A transaction in which the customer's contacts are checked and then
@@ -217,8 +257,14 @@ async fn holds_any_role(
 }
 
 /// Inserts the contact and its roles on the customer in one transaction,
-/// unless that would assign more contacts than `users_max` allows.
-pub async fn insert(db: &Db, c: &NewContact<'_>, users_max: Option<UsersMax>) -> Result<(), Error> {
+/// unless that would assign more contacts than `users_max` allows, and
+/// answers it ([`Answer`]).
+pub async fn insert<M: Message, F: FnOnce(ContactRow, Vec<String>) -> M>(
+    db: &Db,
+    c: &NewContact<'_>,
+    users_max: Option<UsersMax>,
+    answer: Answer<'_, F>,
+) -> Result<M, Error> {
     let now = platform::id::now_rfc3339();
     let mut tx = begin_for_customer(db, c.customer_id).await?;
     sqlx::query(
@@ -241,8 +287,7 @@ pub async fn insert(db: &Db, c: &NewContact<'_>, users_max: Option<UsersMax>) ->
     .map_err(|e| if is_unique_violation(&e) { Error::LoginTaken } else { Error::Db(e) })?;
     insert_roles(&mut tx, c.contact_id, c.customer_id, c.roles, &now).await?;
     check_users_max(&mut tx, c.customer_id, users_max).await?;
-    tx.commit().await?;
-    Ok(())
+    finish(tx, c.contact_id, c.customer_id, answer).await
 }
 
 pub async fn find(db: &Db, contact_id: &str) -> Result<Option<ContactRow>, Error> {
@@ -381,15 +426,17 @@ pub async fn update(
 
 /// Gives a contact of `from_customer_id` roles on `target_customer_id`, in
 /// one transaction, unless it holds none on the first (NOT_FOUND), already
-/// holds some on the target, or the target's `users_max` would be exceeded.
-pub async fn assign(
+/// holds some on the target, or the target's `users_max` would be exceeded;
+/// answers the contact as the target sees it ([`Answer`]).
+pub async fn assign<M: Message, F: FnOnce(ContactRow, Vec<String>) -> M>(
     db: &Db,
     contact_id: &str,
     from_customer_id: &str,
     target_customer_id: &str,
     roles: &[&'static str],
     users_max: Option<UsersMax>,
-) -> Result<(), Error> {
+    answer: Answer<'_, F>,
+) -> Result<M, Error> {
     let now = platform::id::now_rfc3339();
     let mut tx = begin_for_customer(db, target_customer_id).await?;
     touch(&mut tx, contact_id, &now).await?;
@@ -401,8 +448,7 @@ pub async fn assign(
     }
     insert_roles(&mut tx, contact_id, target_customer_id, roles, &now).await?;
     check_users_max(&mut tx, target_customer_id, users_max).await?;
-    tx.commit().await?;
-    Ok(())
+    finish(tx, contact_id, target_customer_id, answer).await
 }
 
 /// Ends a contact's assignment to a customer, unless it holds none there
