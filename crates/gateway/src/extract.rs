@@ -112,8 +112,14 @@ fn serde_urlencoded_like<T: DeserializeOwned>(q: &str) -> Result<T, String> {
     .map_err(|e| e.body_text())
 }
 
-/// `skip` and `take` as the reference has them: `skip` ≥ 0 (default 0),
-/// `take` 1..=1000 (default 100); anything else is 400 naming the parameter.
+/// The deepest `skip` a list takes: an offset costs the database every row
+/// it skips, so deeper pages are walked with `after` (keyset), whose cost
+/// does not grow with depth.
+pub const MAX_SKIP: i64 = 10_000;
+
+/// `skip` and `take` as the reference has them: `skip` 0..=[`MAX_SKIP`]
+/// (default 0), `take` 1..=1000 (default 100); anything else is 400 naming
+/// the parameter.
 pub fn paging(skip: Option<&str>, take: Option<&str>) -> Result<(i64, i64), Problem> {
     let skip = int_param("skip", skip)?.unwrap_or(0);
     let take = int_param("take", take)?.unwrap_or(100);
@@ -122,6 +128,14 @@ pub fn paging(skip: Option<&str>, take: Option<&str>) -> Result<(i64, i64), Prob
         bad.push(FieldError {
             field: "skip".into(),
             message: "must not be negative".into(),
+        });
+    }
+    if skip > MAX_SKIP {
+        bad.push(FieldError {
+            field: "skip".into(),
+            message: format!(
+                "must be at most {MAX_SKIP}; walk deeper with after (the nextCursor of the previous page)"
+            ),
         });
     }
     if !(1..=1000).contains(&take) {

@@ -18,6 +18,7 @@ pub mod grpc;
 pub mod id;
 pub mod idempotency;
 pub mod net;
+pub mod paging;
 pub mod shutdown;
 pub mod status;
 pub mod telemetry;
