@@ -61,6 +61,12 @@ pub struct AccountApi {
 const DEFAULT_TAKE: i64 = 100;
 const MAX_TAKE: i64 = 1000;
 
+/// The [`platform::paging`] scopes of this service's lists. One scope for
+/// all customers, not one per subtree: a create changes the totals of every
+/// ancestor's subtree, and writes are rare beside reads.
+const CUSTOMERS: &str = "customers";
+const FAILED_SETUPS: &str = "failed_setups";
+
 impl AccountApi {
     /// The caller's home customer, or `None` for an internal caller.
     async fn caller(&self, ctx: &CallContext) -> Result<Option<CustomerRow>, Error> {
@@ -425,6 +431,7 @@ impl AccountApi {
                 idempotency::complete(&mut tx, key, &answer).await?;
             }
             tx.commit().await?;
+            self.customers_changed().await;
             Ok(Some(answer))
         }
         .await;
@@ -653,6 +660,10 @@ impl AccountApi {
                     restored_at: String::new(),
                 };
                 store_failed_setup::insert(&self.state.db, &row).await?;
+                // The list counts every setup, whatever its status, so only
+                // a new one changes its totals (a restore or a reopening
+                // changes a status, not the set).
+                platform::paging::changed(&self.state.cache, FAILED_SETUPS).await;
                 row.failed_setup_id
             }
             Origin::Restore {
@@ -764,6 +775,14 @@ impl AccountApi {
             .cache
             .del(&platform::cache::limits_key(customer_id))
             .await;
+    }
+
+    /// The set of listed customers changed (one turned active or stopped
+    /// being active, or a plan changed, which the `planName` filter sees):
+    /// list totals count afresh. Rows that are provisioning or deleting are
+    /// never listed, so writing or removing those changes no total.
+    async fn customers_changed(&self) {
+        platform::paging::changed(&self.state.cache, CUSTOMERS).await;
     }
 
     /// A visible customer within the caller's subtree, or NOT_FOUND.
@@ -954,19 +973,25 @@ impl pb::account_service_server::AccountService for AccountApi {
             None => ("/", ""),
         };
         let user_name_key = r.user_name.trim().to_lowercase();
+        let filter = ListFilter {
+            within,
+            exclude,
+            parent_id: &r.parent_partner_id,
+            user_name_key: &user_name_key,
+            plan_name: r.plan_name.trim(),
+        };
         // One row more than asked tells whether another page follows.
-        let (mut rows, total) = customer::list(
-            &self.state.db,
-            &ListFilter {
-                within,
-                exclude,
-                parent_id: &r.parent_partner_id,
-                user_name_key: &user_name_key,
-                plan_name: r.plan_name.trim(),
-                skip: r.skip,
-                take: take + 1,
-                after: &r.after,
-            },
+        let page = customer::Page {
+            after: &r.after,
+            skip: r.skip,
+            take: take + 1,
+        };
+        let mut rows = customer::list(&self.state.db, &filter, page).await?;
+        let total = platform::paging::total(
+            &self.state.cache,
+            CUSTOMERS,
+            &filter.cache_key(),
+            customer::count(&self.state.db, &filter),
         )
         .await?;
         let more = rows.len() as i64 > take;
@@ -1047,6 +1072,7 @@ impl pb::account_service_server::AccountService for AccountApi {
                 comments: &comments,
             };
             customer::begin_delete(&self.state.db, &c, &deletion).await?;
+            self.customers_changed().await;
         }
         // The customer is hidden from here on; if a peer is down the delete is
         // finished by a retry of this call or by the recovery sweep.
@@ -1258,6 +1284,8 @@ impl pb::account_service_server::AccountService for AccountApi {
         }
         // The new plan brings other defaults, so other limits in force.
         self.limits_changed(&c.customer_id).await;
+        // And the `planName` filter of the list sees it elsewhere now.
+        self.customers_changed().await;
         tracing::info!(
             customer_id = c.customer_id,
             from = c.plan_name,
@@ -1334,16 +1362,35 @@ impl pb::account_service_server::AccountService for AccountApi {
         if r.skip < 0 {
             v.add("skip", "must not be negative");
         }
+        if !r.after.is_empty() && !platform::id::is_id(&r.after) {
+            v.add("after", "is not a cursor this API issued");
+        }
         if !v.is_empty() {
             return Err(Error::Invalid(v.into_vec()).into());
         }
         // Unlike ListCustomers the caller's home counts: the setups of
         // accounts it tried to create itself are its own.
         let within = caller.as_ref().map_or("/", |home| home.path.as_str());
-        let (rows, total) = store_failed_setup::list(&self.state.db, within, r.skip, take).await?;
+        // One row more than asked tells whether another page follows.
+        let mut rows =
+            store_failed_setup::list(&self.state.db, within, &r.after, r.skip, take + 1).await?;
+        let total = platform::paging::total(
+            &self.state.cache,
+            FAILED_SETUPS,
+            within,
+            store_failed_setup::count(&self.state.db, within),
+        )
+        .await?;
+        let more = rows.len() as i64 > take;
+        rows.truncate(take as usize);
+        let next_cursor = match rows.last() {
+            Some(last) if more => last.failed_setup_id.clone(),
+            _ => String::new(),
+        };
         Ok(Response::new(pb::ListFailedSetupsResponse {
             items: rows.iter().map(failed_setup_to_pb).collect(),
             total,
+            next_cursor,
         }))
     }
 
@@ -2611,7 +2658,11 @@ mod tests {
         skip: i64,
         take: i64,
     ) -> Result<pb::ListFailedSetupsResponse, Status> {
-        let message = pb::ListFailedSetupsRequest { skip, take };
+        let message = pb::ListFailedSetupsRequest {
+            skip,
+            take,
+            ..Default::default()
+        };
         let req = match caller {
             Some(home) => as_caller(home, message),
             None => Request::new(message),
@@ -2727,6 +2778,96 @@ mod tests {
             .expect_err("bad paging");
         assert_eq!(bad.code(), Code::InvalidArgument);
         assert_eq!(fields(&bad), ["take", "skip"]);
+    }
+
+    #[tokio::test]
+    async fn failed_setups_walk_by_cursor_newest_first_and_count_a_new_one_at_once() {
+        let (api, _dir) = api().await;
+        let root = insert_active(&api, "partner", None).await;
+        let mut kept = Vec::new();
+        for n in 0..5 {
+            kept.push(
+                keep(&api, &root, &format!("setup{n}"))
+                    .await
+                    .failed_setup_id,
+            );
+        }
+        kept.reverse();
+        let page = |after: String, skip: i64| {
+            let api = &api;
+            async move {
+                let message = pb::ListFailedSetupsRequest {
+                    skip,
+                    take: 2,
+                    after,
+                };
+                api.list_failed_setups(Request::new(message))
+                    .await
+                    .map(Response::into_inner)
+            }
+        };
+        let mut walked = Vec::new();
+        let mut after = String::new();
+        loop {
+            let p = page(after, 0).await.expect("page");
+            assert_eq!(p.total, 5);
+            walked.extend(p.items.iter().map(|f| f.failed_setup_id.clone()));
+            if p.next_cursor.is_empty() {
+                break;
+            }
+            assert_eq!(
+                Some(&p.next_cursor),
+                walked.last(),
+                "the cursor is the last id"
+            );
+            after = p.next_cursor;
+        }
+        assert_eq!(walked, kept, "each once, newest first");
+        // `skip` counts after the cursor; the page ending at the last item
+        // has no cursor.
+        let tail = page(kept[1].clone(), 1).await.expect("skip after cursor");
+        let ids: Vec<&str> = tail
+            .items
+            .iter()
+            .map(|f| f.failed_setup_id.as_str())
+            .collect();
+        assert_eq!(ids, [kept[3].as_str(), kept[4].as_str()]);
+        assert!(tail.next_cursor.is_empty());
+
+        keep(&api, &root, "setup5").await;
+        assert_eq!(page(String::new(), 0).await.expect("page").total, 6);
+
+        let bad = page("not-a-cursor".into(), 0)
+            .await
+            .expect_err("bad cursor");
+        assert_eq!(bad.code(), Code::InvalidArgument);
+        assert_eq!(fields(&bad), ["after"]);
+    }
+
+    #[tokio::test]
+    async fn a_plan_change_shows_in_the_totals_of_plan_filtered_lists_at_once() {
+        let (api, _dir) = api().await;
+        let root = insert_active(&api, "partner", None).await;
+        let account = insert_active(&api, "account", Some(&root)).await;
+        let total = |plan: &str| {
+            let api = &api;
+            let message = pb::ListCustomersRequest {
+                plan_name: plan.into(),
+                ..Default::default()
+            };
+            async move {
+                api.list_customers(Request::new(message))
+                    .await
+                    .expect("list")
+                    .into_inner()
+                    .total
+            }
+        };
+        assert_eq!((total("starter").await, total("business").await), (1, 0));
+        change_plan(&api, &account.customer_id, "business")
+            .await
+            .expect("change");
+        assert_eq!((total("starter").await, total("business").await), (0, 1));
     }
 
     #[tokio::test]

@@ -17,6 +17,7 @@
 use platform::context::CallContext;
 use platform::db::Db;
 use platform::idempotency::{self, Key};
+use platform::paging;
 use platform::status::Violations;
 use proto::account::v1::{Customer, CustomerKind, GetCustomerRequest};
 use proto::auth::v1 as pb;
@@ -28,11 +29,12 @@ use crate::State;
 use crate::domain::access::{
     AccessStatus, ContactIds, Manage, Viewer, is_customer_path, may_hold_clients, may_manage,
 };
+use crate::domain::page::Page;
 use crate::domain::secret::{StoredSecret, new_token, token_hash};
 use crate::domain::{ClientId, ClientName, GracePeriod, Scope, Secret};
 use crate::error::Error;
 use crate::store::access_request::{self, AccessRequestRow};
-use crate::store::client::{self, ClientRow, NewClient, Owner, Removal};
+use crate::store::client::{self, ClientRow, ListFilter, NewClient, Removal, Visible};
 use crate::store::token::{self, NewToken};
 
 pub struct AuthApi {
@@ -52,6 +54,23 @@ const NO_MANAGE: Error = Error::PermissionDenied("missing permission clients:man
 const NO_MANAGE_ALL: Error = Error::PermissionDenied("missing permission clients:manage-all");
 const NOT_AN_ANCESTOR: Error =
     Error::PermissionDenied("only an owner of an ancestor partner may decide");
+
+/// The [`paging`] scope of the client lists. One scope for every list, not
+/// one per customer: a client shows in its contact's list and in the list
+/// of every ancestor's owners, so a write would have to reach them all, and
+/// clients are written rarely beside being read.
+const CLIENTS: &str = "clients";
+
+/// The [`paging`] scope of a partner's API access requests.
+fn access_requests_scope(customer_id: &str) -> String {
+    format!("access_requests:{customer_id}")
+}
+
+/// Whether `s` may be a cursor of the client list: a client id (bootstrap's
+/// chosen ids are not platform ids).
+fn is_client_cursor(s: &str) -> bool {
+    ClientId::parse(s).is_ok()
+}
 
 /// Space-separated list (roles, contact ids) to its items; "" is none.
 fn split(list: &str) -> Vec<String> {
@@ -404,6 +423,7 @@ impl AuthApi {
             Some(p) => self.create_for(&ctx, p, r, key.as_ref()).await?,
             None => self.create_internal(&ctx, r, key.as_ref()).await?,
         };
+        self.clients_changed().await;
         tracing::info!(
             client_id = row.client_id,
             contact_id = row.contact_id,
@@ -466,6 +486,7 @@ impl AuthApi {
             |row| access_to_pb(row.clone()),
         )
         .await?;
+        paging::changed(&self.state.cache, &access_requests_scope(&row.customer_id)).await;
         tracing::info!(
             request_id = row.request_id,
             customer_id = row.customer_id,
@@ -502,6 +523,12 @@ impl AuthApi {
         self.customer(ctx, customer_id).await?.ok_or(NO_PARTNER)
     }
 
+    /// Clients were created or removed (committed): list totals count
+    /// afresh.
+    async fn clients_changed(&self) {
+        paging::changed(&self.state.cache, CLIENTS).await;
+    }
+
     /// Deletes the cache entries of revoked tokens, so the gateway stops
     /// accepting them at once rather than when its copy expires.
     async fn forget_tokens(&self, hashes: &[String]) {
@@ -534,16 +561,64 @@ impl pb::auth_service_server::AuthService for AuthApi {
     ) -> Result<Response<pb::ListClientsResponse>, Status> {
         let ctx = CallContext::from_request(&req)?;
         let r = req.into_inner();
-        let rows = match &ctx.principal {
-            Some(p) => self.clients_of(&ctx, p, &r).await?,
-            None => {
-                let owner = internal_owner(&r)?;
-                client::list(&self.state.db, owner).await?
+        let manage = ctx.principal.as_ref().map(manage).transpose()?;
+        let mut v = Violations::new();
+        match (
+            &ctx.principal,
+            r.contact_id.as_str(),
+            r.customer_id.as_str(),
+        ) {
+            // A service names whose clients it wants.
+            (None, "", "") => v.add("contactID", "contactID or customerID is required"),
+            (_, contact_id, customer_id) => {
+                if !contact_id.is_empty() {
+                    v.require_id("contactID", contact_id);
+                }
+                if !customer_id.is_empty() {
+                    v.require_id("customerID", customer_id);
+                }
             }
+        }
+        let page = Page::parse(&mut v, r.skip, r.take, &r.after, is_client_cursor);
+        let (Some(page), true) = (page, v.is_empty()) else {
+            return Err(Error::Invalid(v.into_vec()).into());
         };
+        // With manage-all, every client of the principal's subtree; its own
+        // are always included, as GetClient would show them.
+        let home_path = match (&ctx.principal, manage) {
+            (Some(p), Some(Manage::All)) => self.home_path(&ctx, p).await?,
+            _ => String::new(),
+        };
+        let visible = match (&ctx.principal, manage) {
+            (None, _) => Visible::Any,
+            (Some(p), Some(Manage::All)) => Visible::OwnAndWithin {
+                contact_id: &p.contact_id,
+                path: &home_path,
+            },
+            (Some(p), _) => Visible::Own(&p.contact_id),
+        };
+        let filter = ListFilter {
+            visible,
+            contact_id: &r.contact_id,
+            customer_id: &r.customer_id,
+        };
+        let db = &self.state.db;
+        // One row more than asked tells whether another page follows.
+        let mut rows =
+            client::list(db, &filter, page.after(), page.skip(), page.take() + 1).await?;
+        let next_cursor = page.cut(&mut rows, |c| &c.client_id);
+        let total = paging::total(
+            &self.state.cache,
+            CLIENTS,
+            &filter.cache_key(),
+            client::count(db, &filter),
+        )
+        .await?;
         let now = platform::id::unix_now();
         Ok(Response::new(pb::ListClientsResponse {
             clients: rows.into_iter().map(|c| to_pb(c, now)).collect(),
+            total,
+            next_cursor,
         }))
     }
 
@@ -565,6 +640,7 @@ impl pb::auth_service_server::AuthService for AuthApi {
         let (deleted, revoked) =
             client::delete(&self.state.db, Removal::Client(&client.client_id)).await?;
         self.forget_tokens(&revoked).await;
+        self.clients_changed().await;
         if deleted == 0 {
             // Deleted by someone else between the look-up and now; its
             // tokens are revoked all the same.
@@ -625,18 +701,41 @@ impl pb::auth_service_server::AuthService for AuthApi {
         req: Request<pb::ListApiAccessRequest>,
     ) -> Result<Response<pb::ListApiAccessResponse>, Status> {
         let ctx = CallContext::from_request(&req)?;
-        let customer_id = &req.get_ref().customer_id;
+        let r = req.into_inner();
+        if let Some(p) = &ctx.principal {
+            manage(p)?;
+        }
+        let mut v = Violations::new();
+        let page = Page::parse(&mut v, r.skip, r.take, &r.after, platform::id::is_id);
+        let (Some(page), true) = (page, v.is_empty()) else {
+            return Err(Error::Invalid(v.into_vec()).into());
+        };
+        let customer_id = &r.customer_id;
         match &ctx.principal {
-            Some(p) => {
-                manage(p)?;
+            Some(_) => {
                 self.partner(&ctx, customer_id).await?;
             }
             None if !platform::id::is_id(customer_id) => return Err(NO_PARTNER.into()),
             None => {}
         }
-        let rows = access_request::list(&self.state.db, customer_id).await?;
+        let db = &self.state.db;
+        // One row more than asked tells whether another page follows.
+        let mut rows =
+            access_request::list(db, customer_id, page.after(), page.skip(), page.take() + 1)
+                .await?;
+        let next_cursor = page.cut(&mut rows, |r| &r.request_id);
+        // The partner decides the whole set: no filter beside the scope.
+        let total = paging::total(
+            &self.state.cache,
+            &access_requests_scope(customer_id),
+            "",
+            access_request::count(db, customer_id),
+        )
+        .await?;
         Ok(Response::new(pb::ListApiAccessResponse {
             requests: rows.into_iter().map(access_to_pb).collect(),
+            total,
+            next_cursor,
         }))
     }
 
@@ -823,6 +922,9 @@ impl pb::auth_service_server::AuthService for AuthApi {
         // from a row not yet revoked. Should this step be lost, its copies
         // lapse within the seconds the gateway keeps them.
         self.forget_tokens(&revoked).await;
+        if deleted > 0 {
+            self.clients_changed().await;
+        }
         tracing::info!(
             contact_id = r.contact_id,
             deleted,
@@ -845,6 +947,9 @@ impl pb::auth_service_server::AuthService for AuthApi {
         let (deleted, revoked) =
             client::delete(&self.state.db, Removal::Customer(&r.customer_id)).await?;
         self.forget_tokens(&revoked).await;
+        if deleted > 0 {
+            self.clients_changed().await;
+        }
         tracing::info!(
             customer_id = r.customer_id,
             deleted,
@@ -853,73 +958,6 @@ impl pb::auth_service_server::AuthService for AuthApi {
         );
         Ok(Response::new(pb::DeleteCustomerClientsResponse {}))
     }
-}
-
-impl AuthApi {
-    /// ListClients for a principal: with manage-all every client of its
-    /// subtree, else its own; its own are always included, as GetClient
-    /// would show them. The request's contact and customer narrow the list.
-    async fn clients_of(
-        &self,
-        ctx: &CallContext,
-        p: &Principal,
-        r: &pb::ListClientsRequest,
-    ) -> Result<Vec<ClientRow>, Error> {
-        let manage = manage(p)?;
-        let mut v = Violations::new();
-        if !r.contact_id.is_empty() {
-            v.require_id("contactID", &r.contact_id);
-        }
-        if !r.customer_id.is_empty() {
-            v.require_id("customerID", &r.customer_id);
-        }
-        if !v.is_empty() {
-            return Err(Error::Invalid(v.into_vec()));
-        }
-        let db = &self.state.db;
-        let mut rows = client::list(db, Owner::Contact(&p.contact_id)).await?;
-        if manage == Manage::All {
-            let home_path = self.home_path(ctx, p).await?;
-            let subtree = client::list(db, Owner::Within(&home_path)).await?;
-            rows.extend(subtree.into_iter().filter(|c| c.contact_id != p.contact_id));
-            rows.sort_by(|a, b| (&a.created_at, &a.client_id).cmp(&(&b.created_at, &b.client_id)));
-        }
-        rows.retain(|c| {
-            (r.contact_id.is_empty() || c.contact_id == r.contact_id)
-                && (r.customer_id.is_empty() || c.customer_id == r.customer_id)
-        });
-        Ok(rows)
-    }
-}
-
-/// ListClients for a service: by contact, customer or both (one is required).
-fn internal_owner(r: &pb::ListClientsRequest) -> Result<Owner<'_>, Error> {
-    let mut v = Violations::new();
-    let owner = match (r.contact_id.as_str(), r.customer_id.as_str()) {
-        ("", "") => {
-            v.add("contactID", "contactID or customerID is required");
-            None
-        }
-        (contact_id, "") => {
-            v.require_id("contactID", contact_id);
-            Some(Owner::Contact(contact_id))
-        }
-        ("", customer_id) => {
-            v.require_id("customerID", customer_id);
-            Some(Owner::Customer(customer_id))
-        }
-        (contact_id, customer_id) => {
-            v.require_id("contactID", contact_id);
-            v.require_id("customerID", customer_id);
-            Some(Owner::Both {
-                contact_id,
-                customer_id,
-            })
-        }
-    };
-    owner
-        .filter(|_| v.is_empty())
-        .ok_or_else(|| Error::Invalid(v.into_vec()))
 }
 
 /// A client as the API shows it at `now` (Unix seconds): the previous
@@ -1042,6 +1080,25 @@ mod tests {
         (row, secret)
     }
 
+    /// Every stored client of a contact, read from the store.
+    async fn stored_clients(api: &AuthApi, contact_id: &str) -> Vec<ClientRow> {
+        let mine = ListFilter {
+            visible: Visible::Own(contact_id),
+            contact_id: "",
+            customer_id: "",
+        };
+        client::list(&api.state.db, &mine, "", 0, 1000)
+            .await
+            .expect("list")
+    }
+
+    /// Every stored API access request of a partner, newest first.
+    async fn stored_requests(api: &AuthApi, customer_id: &str) -> Vec<AccessRequestRow> {
+        access_request::list(&api.state.db, customer_id, "", 0, 1000)
+            .await
+            .expect("list")
+    }
+
     async fn put_token(api: &AuthApi, client: &ClientRow, scopes: &str) -> String {
         let access_token = new_token();
         let now = platform::id::unix_now();
@@ -1097,7 +1154,7 @@ mod tests {
         let listed = api
             .list_clients(Request::new(pb::ListClientsRequest {
                 contact_id: contact_id.clone(),
-                customer_id: String::new(),
+                ..Default::default()
             }))
             .await
             .expect("listed")
@@ -1106,8 +1163,8 @@ mod tests {
         assert_eq!(listed.clients[0].client_id, mine.client_id);
         let other = api
             .list_clients(Request::new(pb::ListClientsRequest {
-                contact_id: String::new(),
                 customer_id: platform::id::new_id(),
+                ..Default::default()
             }))
             .await
             .expect("listed")
@@ -1118,6 +1175,131 @@ mod tests {
             .await
             .expect_err("no filter");
         assert_eq!(none.code(), Code::InvalidArgument);
+    }
+
+    fn fields(err: &Status) -> Vec<String> {
+        platform::status::field_violations(err)
+            .into_iter()
+            .map(|(field, _)| field)
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn client_pages_walk_by_cursor_in_id_order_with_a_total_that_follows_deletes() {
+        let dir = TempDir::new();
+        let api = api(&dir).await;
+        let (me, home) = (platform::id::new_id(), platform::id::new_id());
+        let mut mine = Vec::new();
+        for _ in 0..5 {
+            mine.push(
+                put_client(&api, &me, &home, "/root/home/")
+                    .await
+                    .0
+                    .client_id,
+            );
+        }
+        put_client(&api, &platform::id::new_id(), &home, "/root/home/").await;
+        let own = principal(&me, &home, &[MANAGE_OWN]);
+        let page = |after: &str, skip: i64, take: i64| {
+            api.list_clients(acting(
+                &own,
+                pb::ListClientsRequest {
+                    after: after.to_owned(),
+                    skip,
+                    take,
+                    ..Default::default()
+                },
+            ))
+        };
+        let mut walked = Vec::new();
+        let mut after = String::new();
+        loop {
+            let p = page(&after, 0, 2).await.expect("page").into_inner();
+            assert_eq!(p.total, 5, "another contact's client is not counted");
+            walked.extend(p.clients.iter().map(|c| c.client_id.clone()));
+            if p.next_cursor.is_empty() {
+                break;
+            }
+            assert_eq!(p.clients.len(), 2, "a page with more to follow is full");
+            after = p.next_cursor;
+        }
+        assert_eq!(walked, mine, "each client once, in id order");
+        let skipped = page(&mine[0], 1, 2).await.expect("page").into_inner();
+        let ids: Vec<&str> = skipped
+            .clients
+            .iter()
+            .map(|c| c.client_id.as_str())
+            .collect();
+        assert_eq!(
+            ids,
+            [mine[2].as_str(), mine[3].as_str()],
+            "skip counts past the cursor"
+        );
+        assert_eq!(skipped.next_cursor, mine[3]);
+        let exact = page(&mine[2], 0, 2).await.expect("page").into_inner();
+        assert_eq!(exact.next_cursor, "", "nothing follows an exact fit");
+        // A bootstrap client's chosen id is a cursor too; a URL is not.
+        assert!(page("root-bootstrap", 0, 2).await.is_ok());
+        let bad = page("https://x/", 0, 2).await.expect_err("not a cursor");
+        assert_eq!(bad.code(), Code::InvalidArgument);
+        assert_eq!(fields(&bad), ["after"]);
+        let bad = page("", -1, 1001).await.expect_err("bad paging");
+        assert_eq!(fields(&bad), ["skip", "take"]);
+
+        // The total is cached between pages, and a delete counts afresh.
+        api.delete_client(acting(
+            &own,
+            pb::DeleteClientRequest {
+                client_id: mine[0].clone(),
+            },
+        ))
+        .await
+        .expect("deleted");
+        assert_eq!(page("", 0, 2).await.expect("page").get_ref().total, 4);
+    }
+
+    #[tokio::test]
+    async fn access_request_pages_walk_newest_first_by_cursor() {
+        let dir = TempDir::new();
+        let api = api(&dir).await;
+        let (partner, contact) = (platform::id::new_id(), platform::id::new_id());
+        let mut filed = Vec::new();
+        for _ in 0..5 {
+            let row = access_request::insert(&api.state.db, &partner, &contact, "")
+                .await
+                .expect("filed");
+            filed.push(row.request_id);
+        }
+        filed.reverse();
+        let page = |after: &str, take: i64| {
+            api.list_api_access(Request::new(pb::ListApiAccessRequest {
+                customer_id: partner.clone(),
+                after: after.to_owned(),
+                take,
+                ..Default::default()
+            }))
+        };
+        let mut walked = Vec::new();
+        let mut after = String::new();
+        loop {
+            let p = page(&after, 2).await.expect("page").into_inner();
+            assert_eq!(p.total, 5);
+            walked.extend(p.requests.iter().map(|r| r.request_id.clone()));
+            // One filed mid-walk is newer than the cursor: not met again.
+            if walked.len() == 2 {
+                access_request::insert(&api.state.db, &partner, &contact, "")
+                    .await
+                    .expect("filed");
+            }
+            if p.next_cursor.is_empty() {
+                break;
+            }
+            after = p.next_cursor;
+        }
+        assert_eq!(walked, filed, "each request once, newest first");
+        let bad = page("nope", 2).await.expect_err("not a cursor");
+        assert_eq!(bad.code(), Code::InvalidArgument);
+        assert_eq!(fields(&bad), ["after"]);
     }
 
     #[tokio::test]
@@ -1270,9 +1452,7 @@ mod tests {
             .await
             .expect_err("peers down");
         assert_eq!(onward.code(), Code::Unavailable);
-        let listed = client::list(&api.state.db, Owner::Contact(&me))
-            .await
-            .expect("list");
+        let listed = stored_clients(&api, &me).await;
         assert!(listed.is_empty(), "nothing was created");
     }
 
@@ -1765,6 +1945,7 @@ mod tests {
         let listed = api
             .list_api_access(Request::new(pb::ListApiAccessRequest {
                 customer_id: partner.clone(),
+                ..Default::default()
             }))
             .await
             .expect("listed")
@@ -2019,9 +2200,7 @@ mod tests {
         assert_eq!(again.client, first.client, "the same client");
         assert_eq!(again.client_secret, "", "the secret is not kept");
 
-        let listed = client::list(&api.state.db, Owner::Contact(&tree.root_owner))
-            .await
-            .expect("list");
+        let listed = stored_clients(&api, &tree.root_owner).await;
         assert_eq!(listed.len(), 1, "one client");
         let client_id = first.client.as_ref().map(|c| c.client_id.as_str());
         assert!(verify(&api, client_id.unwrap_or_default(), &first.client_secret).await);
@@ -2059,9 +2238,7 @@ mod tests {
             .expect_err("refused");
         assert_eq!(err.code(), Code::FailedPrecondition);
         assert_eq!(reason_of(&err).as_deref(), Some("IDEMPOTENCY_KEY_REUSED"));
-        let listed = client::list(&api.state.db, Owner::Contact(&tree.root_owner))
-            .await
-            .expect("list");
+        let listed = stored_clients(&api, &tree.root_owner).await;
         assert_eq!(listed.len(), 1);
     }
 
@@ -2121,9 +2298,7 @@ mod tests {
             .expect("replayed");
         assert!(is_replayed(&again));
         assert_eq!(again.into_inner(), first);
-        let filed = access_request::list(&api.state.db, &tree.partner)
-            .await
-            .expect("list");
+        let filed = stored_requests(&api, &tree.partner).await;
         assert_eq!(filed.len(), 1, "one request");
 
         let err = api
@@ -2140,13 +2315,7 @@ mod tests {
             .expect_err("reused");
         assert_eq!(err.code(), Code::FailedPrecondition);
         assert_eq!(reason_of(&err).as_deref(), Some("IDEMPOTENCY_KEY_REUSED"));
-        assert_eq!(
-            access_request::list(&api.state.db, &tree.partner)
-                .await
-                .expect("list")
-                .len(),
-            1
-        );
+        assert_eq!(stored_requests(&api, &tree.partner).await.len(), 1);
     }
 
     #[tokio::test]

@@ -14,7 +14,9 @@ use time::format_description::well_known::Rfc3339;
 use crate::State;
 use crate::domain::invoice::{Period, Price, draft};
 use crate::error::Error;
-use crate::store::{invoice, usage};
+use crate::store::invoice::{self, Issued};
+use crate::store::usage;
+use crate::totals;
 
 /// How many invoices a close created, and how many accounts had one already.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -75,10 +77,12 @@ pub async fn close_period(state: &State, period: Period) -> Result<Closed, Error
                 .unwrap_or_default();
             let used = usage::per_meter(&state.db, &c.customer_id, &from, &to).await?;
             let d = draft(&c.plan_name, prices, &used);
-            if invoice::issue(&state.db, &c.customer_id, &period_name, &c.plan_name, &d).await? {
-                closed.created += 1;
-            } else {
-                closed.existing += 1;
+            match invoice::issue(&state.db, &c.customer_id, &period_name, &c.plan_name, &d).await? {
+                Issued::Created { credits_applied } => {
+                    totals::invoice_issued(&state.cache, &c.customer_id, credits_applied > 0).await;
+                    closed.created += 1;
+                }
+                Issued::Existing => closed.existing += 1,
             }
         }
         if page.next_cursor.is_empty() {

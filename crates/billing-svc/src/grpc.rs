@@ -314,20 +314,66 @@ impl pb::billing_service_server::BillingService for BillingApi {
     }
 }
 
-/// `skip` ≥ 0 and `take` 1..=1000 (0: the default 100).
-fn page(skip: i64, take: i64) -> Result<(i64, i64), Error> {
-    let take = if take == 0 { 100 } else { take };
-    let mut v = Violations::new();
-    if skip < 0 {
-        v.add("skip", "must not be negative");
+/// The deepest `skip` a list takes, as at the gateway: deeper pages are
+/// walked with `after`, whose cost does not grow with depth.
+const MAX_SKIP: i64 = 10_000;
+
+/// A list request's paging, parsed.
+struct Page<C> {
+    skip: i64,
+    /// One more than asked: a row beyond the page says another follows.
+    fetch: i64,
+    take: i64,
+    /// Where the previous page ended; `None` for the first.
+    after: Option<C>,
+}
+
+impl<C> Page<C> {
+    /// `skip` 0..=[`MAX_SKIP`], `take` 1..=1000 (0: the default 100) and
+    /// `after` (empty, or a cursor `cursor` parses); every violation is
+    /// named at once.
+    fn parse(
+        skip: i64,
+        take: i64,
+        after: &str,
+        cursor: impl FnOnce(&str) -> Result<C, String>,
+    ) -> Result<Self, Error> {
+        let take = if take == 0 { 100 } else { take };
+        let mut v = Violations::new();
+        if skip < 0 {
+            v.add("skip", "must not be negative");
+        } else if skip > MAX_SKIP {
+            v.add(
+                "skip",
+                format!("must be at most {MAX_SKIP}; walk deeper with after"),
+            );
+        }
+        if !(1..=1000).contains(&take) {
+            v.add("take", "must be between 1 and 1000");
+        }
+        let after = if after.is_empty() {
+            None
+        } else {
+            v.check("after", cursor(after))
+        };
+        if v.is_empty() {
+            Ok(Self {
+                skip,
+                fetch: take + 1,
+                take,
+                after,
+            })
+        } else {
+            Err(Error::Invalid(v.into_vec()))
+        }
     }
-    if !(1..=1000).contains(&take) {
-        v.add("take", "must be between 1 and 1000");
-    }
-    if v.is_empty() {
-        Ok((skip, take))
-    } else {
-        Err(Error::Invalid(v.into_vec()))
+
+    /// Cuts the rows fetched to the page; its last row when more follow
+    /// (the one the next page's cursor names).
+    fn cut<'r, T>(&self, rows: &'r mut Vec<T>) -> Option<&'r T> {
+        let more = rows.len() as i64 > self.take;
+        rows.truncate(self.take as usize);
+        rows.last().filter(|_| more)
     }
 }
 
@@ -401,7 +447,9 @@ mod tests {
         };
         let accounts =
             proto::account::v1::account_service_client::AccountServiceClient::new(accounts);
-        let state = State::open(&storage, accounts).await.expect("open");
+        let state = State::open(&storage, accounts, platform::cache::Cache::in_memory())
+            .await
+            .expect("open");
         TestApi {
             api: BillingApi { state },
             dir,
@@ -910,10 +958,9 @@ mod tests {
     }
 
     async fn ledger_of(t: &TestApi, customer_id: &str) -> Vec<crate::store::credit::Entry> {
-        crate::store::credit::ledger(&t.api.state.db, customer_id, 0, 100)
+        crate::store::credit::ledger(&t.api.state.db, customer_id, "", 0, 100)
             .await
             .expect("ledger")
-            .0
     }
 
     #[tokio::test]
@@ -992,5 +1039,189 @@ mod tests {
         assert!(!is_replayed(&retried));
         assert_eq!(retried.into_inner().balance, 500);
         assert_eq!(ledger_of(&t, &tree.reseller).await.len(), 1);
+    }
+
+    // ---- Lists: keyset paging and totals counted once per change
+
+    async fn credits_page(t: &TestApi, customer_id: &str, take: i64, after: &str) -> pb::Credits {
+        t.api
+            .get_credits(Request::new(pb::GetCreditsRequest {
+                customer_id: customer_id.to_owned(),
+                take,
+                after: after.to_owned(),
+                ..Default::default()
+            }))
+            .await
+            .expect("credits")
+            .into_inner()
+    }
+
+    #[tokio::test]
+    async fn a_ledger_walked_with_after_meets_each_entry_once_newest_first() {
+        let tree = Tree::new();
+        let t = tree.api().await;
+        let ctx = tree.root_owner();
+        for amount in 1..=12 {
+            t.api
+                .allocate_credit(ctx.request(allocation(&tree.partner, amount)))
+                .await
+                .expect("minted");
+        }
+        let expected: Vec<String> = ledger_of(&t, &tree.partner)
+            .await
+            .into_iter()
+            .map(|e| e.entry_id)
+            .collect();
+        let mut seen = Vec::new();
+        let mut after = String::new();
+        let mut pages = Vec::new();
+        loop {
+            let page = credits_page(&t, &tree.partner, 5, &after).await;
+            if seen.is_empty() {
+                // Written during the walk: newer than every cursor, so not met.
+                t.api
+                    .allocate_credit(ctx.request(allocation(&tree.partner, 100)))
+                    .await
+                    .expect("minted");
+            }
+            pages.push((page.items.len(), !page.next_cursor.is_empty()));
+            seen.extend(page.items.into_iter().map(|e| e.entry_id));
+            if page.next_cursor.is_empty() {
+                break;
+            }
+            assert_eq!(Some(&page.next_cursor), seen.last(), "the last id seen");
+            after = page.next_cursor;
+        }
+        assert_eq!(pages, [(5, true), (5, true), (2, false)]);
+        assert_eq!(seen, expected, "each entry once, newest first");
+    }
+
+    #[tokio::test]
+    async fn a_ledger_total_counts_afresh_when_either_side_of_an_allocation_gets_an_entry() {
+        let tree = Tree::new();
+        let t = tree.api().await;
+        let ctx = tree.root_owner();
+        t.api
+            .allocate_credit(ctx.request(allocation(&tree.partner, 1000)))
+            .await
+            .expect("minted");
+        assert_eq!(credits_page(&t, &tree.partner, 10, "").await.total, 1);
+        assert_eq!(credits_page(&t, &tree.reseller, 10, "").await.total, 0);
+        t.api
+            .allocate_credit(ctx.request(allocation(&tree.reseller, 100)))
+            .await
+            .expect("allocated");
+        assert_eq!(
+            credits_page(&t, &tree.partner, 10, "").await.total,
+            2,
+            "the giver's transfer"
+        );
+        assert_eq!(
+            credits_page(&t, &tree.reseller, 10, "").await.total,
+            1,
+            "the receiver's allocation"
+        );
+    }
+
+    #[tokio::test]
+    async fn invoices_walked_with_after_meet_each_period_once_newest_first() {
+        let tree = Tree::new();
+        let t = tree.api().await;
+        let d = crate::domain::invoice::draft("starter", &[], &[]);
+        let list = |after: String| pb::ListInvoicesRequest {
+            customer_id: tree.partner.clone(),
+            take: 2,
+            after,
+            ..Default::default()
+        };
+        let first = t.api.list_invoices(Request::new(list(String::new()))).await;
+        assert_eq!(first.expect("invoices").into_inner().total, 0);
+        for period in ["2026-01", "2026-03", "2026-02"] {
+            let issued =
+                crate::store::invoice::issue(&t.api.state.db, &tree.partner, period, "starter", &d)
+                    .await
+                    .expect("issued");
+            assert!(matches!(
+                issued,
+                crate::store::invoice::Issued::Created { .. }
+            ));
+            crate::totals::invoice_issued(&t.api.state.cache, &tree.partner, false).await;
+        }
+        let mut seen = Vec::new();
+        let mut after = String::new();
+        loop {
+            let page = t
+                .api
+                .list_invoices(Request::new(list(after)))
+                .await
+                .expect("invoices")
+                .into_inner();
+            assert_eq!(page.total, 3, "counted afresh after each issue");
+            seen.extend(page.items.into_iter().map(|i| i.period));
+            if page.next_cursor.is_empty() {
+                break;
+            }
+            after = page.next_cursor;
+        }
+        assert_eq!(seen, ["2026-03", "2026-02", "2026-01"]);
+    }
+
+    #[tokio::test]
+    async fn paging_out_of_range_or_a_cursor_not_issued_names_the_parameter() {
+        let tree = Tree::new();
+        let t = tree.api().await;
+        let id = platform::id::new_id();
+        for (after, skip, field) in [
+            ("nope".to_owned(), 0, "after"),
+            (id.to_uppercase(), 0, "after"),
+            (String::new(), MAX_SKIP + 1, "skip"),
+        ] {
+            let status = t
+                .api
+                .get_credits(Request::new(pb::GetCreditsRequest {
+                    customer_id: tree.partner.clone(),
+                    skip,
+                    after: after.clone(),
+                    ..Default::default()
+                }))
+                .await
+                .expect_err("refused");
+            assert_eq!(
+                status.code(),
+                Code::InvalidArgument,
+                "credits {after:?} {skip}"
+            );
+            let named: Vec<String> = platform::status::field_violations(&status)
+                .into_iter()
+                .map(|(f, _)| f)
+                .collect();
+            assert_eq!(named, [field], "credits {after:?} {skip}");
+        }
+        for (after, skip, field) in [
+            (id.clone(), 0, "after"),
+            (format!("2026-13.{id}"), 0, "after"),
+            (String::new(), MAX_SKIP + 1, "skip"),
+        ] {
+            let status = t
+                .api
+                .list_invoices(Request::new(pb::ListInvoicesRequest {
+                    customer_id: tree.partner.clone(),
+                    skip,
+                    after: after.clone(),
+                    ..Default::default()
+                }))
+                .await
+                .expect_err("refused");
+            assert_eq!(
+                status.code(),
+                Code::InvalidArgument,
+                "invoices {after:?} {skip}"
+            );
+            let named: Vec<String> = platform::status::field_violations(&status)
+                .into_iter()
+                .map(|(f, _)| f)
+                .collect();
+            assert_eq!(named, [field], "invoices {after:?} {skip}");
+        }
     }
 }

@@ -3,7 +3,8 @@
 //! digits and expiry), chargeable activity, invoices and the prepaid credit
 //! ledger. Read [`domain`] for the rules, [`processor`] for the card
 //! processor, [`store`] for the SQL, [`grpc`] for the API, [`closing`] for
-//! turning a month into invoices, [`error`] for the wire errors.
+//! turning a month into invoices, [`totals`] for the cached totals of the
+//! lists, [`error`] for the wire errors.
 
 #![forbid(unsafe_code)]
 
@@ -13,10 +14,12 @@ pub mod error;
 pub mod grpc;
 pub mod processor;
 pub mod store;
+pub mod totals;
 
 use std::future::Future;
 use std::sync::Arc;
 
+use platform::cache::Cache;
 use platform::db::{Db, Migration};
 use proto::account::v1::account_service_client::AccountServiceClient;
 use tonic::transport::Channel;
@@ -49,6 +52,9 @@ pub struct State {
     pub processor: Arc<dyn CardProcessor>,
     /// account-svc: who a customer is, where it sits in the tree, its plan.
     pub accounts: AccountServiceClient<Channel>,
+    /// The lists' totals, counted once per change ([`totals`]); shared with
+    /// the other services when Redis is configured.
+    pub cache: Cache,
 }
 
 impl State {
@@ -57,11 +63,13 @@ impl State {
     pub async fn open(
         storage: &platform::config::Storage,
         accounts: AccountServiceClient<Channel>,
+        cache: Cache,
     ) -> anyhow::Result<Self> {
         Ok(Self {
             db: Db::open(storage, "billing", MIGRATIONS).await?,
             processor: Arc::new(SandboxProcessor),
             accounts,
+            cache,
         })
     }
 }

@@ -1,7 +1,8 @@
 //! billing-svc on its own: `BILLING_SVC_ADDR` (default 127.0.0.1:50053),
-//! account-svc at `ACCOUNT_SVC_URL`. It closes the previous month into
-//! invoices every `BILLING_CLOSE_INTERVAL_SECS` (default 3600; 0 turns the
-//! closer off). `billing-svc migrate` applies the migrations and exits;
+//! account-svc at `ACCOUNT_SVC_URL`, the cache at `REDIS_URL` (in-process
+//! without). It closes the previous month into invoices every
+//! `BILLING_CLOSE_INTERVAL_SECS` (default 3600; 0 turns the closer off).
+//! `billing-svc migrate` applies the migrations and exits;
 //! `billing-svc close-period YYYY-MM` closes one ended month and exits.
 
 use std::time::Duration;
@@ -18,7 +19,10 @@ async fn main() -> anyhow::Result<()> {
         "ACCOUNT_SVC_URL",
         "http://127.0.0.1:50051",
     ))?);
-    let state = billing_svc::State::open(&storage, accounts).await?;
+    let cache =
+        platform::cache::Cache::connect(storage.redis_url.as_deref(), &storage.schema_prefix)
+            .await?;
+    let state = billing_svc::State::open(&storage, accounts, cache).await?;
     let mut args = std::env::args().skip(1);
     match args.next().as_deref() {
         Some("migrate") => return Ok(()), // opening the database applied the migrations

@@ -11,6 +11,7 @@ use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
 use platform::db::Db;
 use platform::idempotency::{self, Key};
+use platform::paging;
 use platform::status::Violations;
 use proto::contact::v1 as pb;
 use tonic::{Request, Response, Status};
@@ -27,6 +28,12 @@ pub struct ContactApi {
     pub state: State,
 }
 
+/// The [`paging`] scope of a customer's contact list: its total changes
+/// when a contact is created on, assigned to or removed from the customer.
+fn contacts_scope(customer_id: &str) -> String {
+    format!("contacts:{customer_id}")
+}
+
 fn check_id(field: &str, id: &str) -> Result<(), Error> {
     let mut v = Violations::new();
     v.require_id(field, id);
@@ -38,6 +45,12 @@ fn check_id(field: &str, id: &str) -> Result<(), Error> {
 }
 
 impl ContactApi {
+    /// Contacts were created on, assigned to or removed from the customer
+    /// (committed): its list's total counts afresh.
+    async fn contacts_changed(&self, customer_id: &str) {
+        paging::changed(&self.state.cache, &contacts_scope(customer_id)).await;
+    }
+
     /// The contact as `customer_id` sees it: its row and its roles there.
     async fn seen_from(&self, contact_id: &str, customer_id: String) -> Result<pb::Contact, Error> {
         let row = contact::find(&self.state.db, contact_id)
@@ -133,6 +146,9 @@ impl ContactApi {
         };
         // A caller retrying under its own id gets what the first attempt made.
         if contact::find(&self.state.db, &contact_id).await?.is_some() {
+            // The first attempt may have stopped between its commit and
+            // telling the totals.
+            self.contacts_changed(&r.customer_id).await;
             let answer = self.seen_from(&contact_id, r.customer_id).await?;
             if let Some(key) = &key {
                 keep(&self.state.db, key, &answer).await?;
@@ -164,6 +180,7 @@ impl ContactApi {
             },
         )
         .await?;
+        self.contacts_changed(&r.customer_id).await;
         tracing::info!(contact_id, customer_id = r.customer_id, "contact created");
         Ok(created)
     }
@@ -204,6 +221,7 @@ impl ContactApi {
             },
         )
         .await?;
+        self.contacts_changed(&r.target_customer_id).await;
         tracing::info!(
             contact_id = r.contact_id,
             from_customer_id = r.from_customer_id,
@@ -340,6 +358,9 @@ impl pb::contact_service_server::ContactService for ContactApi {
             return Err(Error::Invalid(v.into_vec()).into());
         }
         contact::set_roles(&self.state.db, &r.contact_id, &r.customer_id, &roles).await?;
+        // Roles on a customer the contact was not on assign it there; none
+        // end the assignment.
+        self.contacts_changed(&r.customer_id).await;
         tracing::info!(
             contact_id = r.contact_id,
             customer_id = r.customer_id,
@@ -377,7 +398,7 @@ impl pb::contact_service_server::ContactService for ContactApi {
         let r = req.into_inner();
         let mut v = Violations::new();
         v.require_id("customerID", &r.customer_id);
-        let page = match Page::parse(r.skip, r.take) {
+        let page = match Page::parse(r.skip, r.take, &r.after) {
             Ok(page) => Some(page),
             Err(problems) => {
                 for (field, problem) in problems {
@@ -389,13 +410,38 @@ impl pb::contact_service_server::ContactService for ContactApi {
         let (Some(page), true) = (page, v.is_empty()) else {
             return Err(Error::Invalid(v.into_vec()).into());
         };
-        let (total, items) =
-            contact::list(&self.state.db, &r.customer_id, page.skip(), page.take()).await?;
+        // One row more than asked tells whether another page follows.
+        let mut items = contact::list(
+            &self.state.db,
+            &r.customer_id,
+            page.after(),
+            page.skip(),
+            page.take() + 1,
+        )
+        .await?;
+        let more = items.len() as i64 > page.take();
+        items.truncate(page.take() as usize);
+        let next_cursor = match items.last() {
+            Some((row, _)) if more => row.contact_id.clone(),
+            _ => String::new(),
+        };
+        // The customer decides the whole set: no filter beside the scope.
+        let total = paging::total(
+            &self.state.cache,
+            &contacts_scope(&r.customer_id),
+            "",
+            contact::assigned_count(&self.state.db.pool, &r.customer_id),
+        )
+        .await?;
         let items = items
             .into_iter()
             .map(|(row, roles)| to_pb(row, r.customer_id.clone(), roles))
             .collect();
-        Ok(Response::new(pb::ListContactsResponse { items, total }))
+        Ok(Response::new(pb::ListContactsResponse {
+            items,
+            total,
+            next_cursor,
+        }))
     }
 
     async fn count_contacts(
@@ -493,6 +539,7 @@ impl pb::contact_service_server::ContactService for ContactApi {
             Role::is_owner_role,
         )
         .await?;
+        self.contacts_changed(&r.customer_id).await;
         tracing::info!(
             contact_id = r.contact_id,
             customer_id = r.customer_id,
@@ -549,6 +596,7 @@ impl pb::contact_service_server::ContactService for ContactApi {
         let r = req.into_inner();
         check_id("customerID", &r.customer_id)?;
         let removed = contact::delete_customer(&self.state.db, &r.customer_id).await?;
+        self.contacts_changed(&r.customer_id).await;
         tracing::info!(
             customer_id = r.customer_id,
             removed,
@@ -626,7 +674,9 @@ mod tests {
             schema_prefix,
             redis_url: None,
         };
-        let state = State::open(&storage).await.expect("open");
+        let state = State::open(&storage, platform::cache::Cache::in_memory())
+            .await
+            .expect("open");
         ContactApi { state }
     }
 
@@ -993,10 +1043,21 @@ mod tests {
         skip: i64,
         take: i64,
     ) -> Result<pb::ListContactsResponse, Status> {
+        list_after(api, customer_id, "", skip, take).await
+    }
+
+    async fn list_after(
+        api: &ContactApi,
+        customer_id: &str,
+        after: &str,
+        skip: i64,
+        take: i64,
+    ) -> Result<pb::ListContactsResponse, Status> {
         api.list_contacts(Request::new(pb::ListContactsRequest {
             customer_id: customer_id.to_owned(),
             skip,
             take,
+            after: after.to_owned(),
         }))
         .await
         .map(Response::into_inner)
@@ -1127,6 +1188,92 @@ mod tests {
             .await
             .expect("page");
         assert_eq!((none.total, none.items.len()), (0, 0));
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test]
+    async fn a_walk_by_cursor_meets_each_contact_once_while_others_are_added() {
+        let dir = temp_dir();
+        let api = api(&dir).await;
+        let account_id = platform::id::new_id();
+        let mut created = Vec::new();
+        for _ in 0..5 {
+            created.push(create_on(&api, &account_id, &["ContactManager"]).await);
+        }
+        let mut walked: Vec<String> = Vec::new();
+        let mut after = String::new();
+        loop {
+            let page = list_after(&api, &account_id, &after, 0, 2)
+                .await
+                .expect("page");
+            walked.extend(ids(&page).into_iter().map(str::to_owned));
+            // A contact added mid-walk has the newest id: the walk ends on it.
+            if walked.len() == 2 {
+                created.push(create_on(&api, &account_id, &["ContactManager"]).await);
+            }
+            if page.next_cursor.is_empty() {
+                assert!(page.items.len() <= 2);
+                break;
+            }
+            assert_eq!(page.items.len(), 2, "a page with more to follow is full");
+            assert_eq!(page.next_cursor, walked[walked.len() - 1]);
+            after = page.next_cursor;
+        }
+        created.sort();
+        assert_eq!(walked, created, "each contact once, in id order");
+
+        // skip counts past the cursor; the last page answers no cursor.
+        let page = list_after(&api, &account_id, &created[0], 1, 2)
+            .await
+            .expect("page");
+        assert_eq!(ids(&page), created[2..4]);
+        assert_eq!(page.next_cursor, created[3]);
+        let last = list_after(&api, &account_id, &created[3], 0, 2)
+            .await
+            .expect("page");
+        assert_eq!(ids(&last), created[4..]);
+        assert_eq!(last.next_cursor, "", "nothing follows an exact fit");
+        let err = list_after(&api, &account_id, "not-a-cursor", 0, 2)
+            .await
+            .expect_err("refused");
+        assert_eq!(err.code(), Code::InvalidArgument);
+        assert_eq!(fields_of(&err), ["after"]);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test]
+    async fn the_total_follows_every_change_to_the_customers_contacts() {
+        let dir = temp_dir();
+        let api = api(&dir).await;
+        let (a, b) = (platform::id::new_id(), platform::id::new_id());
+        let total = |customer: String| {
+            let api = &api;
+            async move { list(api, &customer, 0, 1).await.expect("page").total }
+        };
+        let owner = create_on(&api, &a, &["Owner"]).await;
+        let other = create_on(&api, &a, &["ContactManager"]).await;
+        assert_eq!(total(a.clone()).await, 2);
+        assert_eq!(total(b.clone()).await, 0);
+        api.assign_contact(assign_request(&other, &a, &b, "account", &["Owner"]))
+            .await
+            .expect("assigned");
+        assert_eq!(total(b.clone()).await, 1, "an assignment counts");
+        api.set_roles(set(&owner, &b, "account", &["Owner"]))
+            .await
+            .expect("set");
+        assert_eq!(total(b.clone()).await, 2, "roles on a new customer count");
+        remove(&api, &other, &b).await.expect("removed");
+        assert_eq!(total(b.clone()).await, 1, "a removal counts");
+        api.set_roles(set(&owner, &b, "account", &[]))
+            .await
+            .expect("set");
+        assert_eq!(total(b.clone()).await, 0, "no roles end the assignment");
+        api.delete_customer_contacts(Request::new(pb::DeleteCustomerContactsRequest {
+            customer_id: a.clone(),
+        }))
+        .await
+        .expect("deleted");
+        assert_eq!(total(a.clone()).await, 0, "a deleted customer has none");
         let _ = std::fs::remove_dir_all(dir);
     }
 

@@ -11,6 +11,7 @@ pub mod store;
 
 use std::future::Future;
 
+use platform::cache::Cache;
 use platform::db::{Db, Migration};
 
 pub const MIGRATIONS: &[Migration] = &[
@@ -41,13 +42,17 @@ pub const MIGRATIONS: &[Migration] = &[
 #[derive(Clone)]
 pub struct State {
     pub db: Db,
+    /// Where the totals of contact lists are kept between pages
+    /// ([`platform::paging`]).
+    pub cache: Cache,
 }
 
 impl State {
     /// Opens the `contact` schema (or `contact.db`) and migrates it.
-    pub async fn open(storage: &platform::config::Storage) -> anyhow::Result<Self> {
+    pub async fn open(storage: &platform::config::Storage, cache: Cache) -> anyhow::Result<Self> {
         Ok(Self {
             db: Db::open(storage, "contact", MIGRATIONS).await?,
+            cache,
         })
     }
 }

@@ -32,10 +32,7 @@ pub async fn total<E>(
     filter: &str,
     count: impl Future<Output = Result<i64, E>>,
 ) -> Result<i64, E> {
-    let generation = cache
-        .get(&generation_key(scope))
-        .await
-        .unwrap_or_default();
+    let generation = cache.get(&generation_key(scope)).await.unwrap_or_default();
     let filter = hex::encode(&sha2::Sha256::digest(filter.as_bytes())[..12]);
     let key = format!("total:{scope}:{generation}:{filter}");
     if let Some(n) = cache.get(&key).await.and_then(|v| v.parse().ok()) {
@@ -49,11 +46,7 @@ pub async fn total<E>(
 /// Something in `scope` was created or removed: totals count afresh.
 pub async fn changed(cache: &Cache, scope: &str) {
     cache
-        .set(
-            &generation_key(scope),
-            &crate::id::new_id(),
-            GENERATION_TTL,
-        )
+        .set(&generation_key(scope), &crate::id::new_id(), GENERATION_TTL)
         .await;
 }
 
@@ -73,14 +66,30 @@ mod tests {
         };
         assert_eq!(total(&cache, "accounts", "a", count()).await, Ok(42));
         assert_eq!(total(&cache, "accounts", "a", count()).await, Ok(42));
-        assert_eq!(counts.load(Ordering::Relaxed), 1, "the second page uses the count");
+        assert_eq!(
+            counts.load(Ordering::Relaxed),
+            1,
+            "the second page uses the count"
+        );
         total(&cache, "accounts", "b", count()).await.unwrap();
-        assert_eq!(counts.load(Ordering::Relaxed), 2, "another filter counts itself");
+        assert_eq!(
+            counts.load(Ordering::Relaxed),
+            2,
+            "another filter counts itself"
+        );
         changed(&cache, "accounts").await;
         total(&cache, "accounts", "a", count()).await.unwrap();
-        assert_eq!(counts.load(Ordering::Relaxed), 3, "a write starts a new generation");
+        assert_eq!(
+            counts.load(Ordering::Relaxed),
+            3,
+            "a write starts a new generation"
+        );
         changed(&cache, "contacts:x").await;
         total(&cache, "accounts", "a", count()).await.unwrap();
-        assert_eq!(counts.load(Ordering::Relaxed), 3, "other scopes' writes do not matter");
+        assert_eq!(
+            counts.load(Ordering::Relaxed),
+            3,
+            "other scopes' writes do not matter"
+        );
     }
 }

@@ -111,6 +111,7 @@ pub async fn run(
         .list_clients(deadline(auth::ListClientsRequest {
             contact_id: contact_id.clone(),
             customer_id: root.customer_id.clone(),
+            ..Default::default()
         }))
         .await
         .context("listing the bootstrap client")?

@@ -174,7 +174,7 @@ impl Stack {
             ),
             (
                 Svc::Contact,
-                ServiceState::Contact(contact_svc::State::open(storage).await?),
+                ServiceState::Contact(contact_svc::State::open(storage, cache.clone()).await?),
             ),
             (
                 Svc::Billing,
@@ -184,6 +184,7 @@ impl Stack {
                         proto::account::v1::account_service_client::AccountServiceClient::new(
                             platform::grpc::channel(&urls[&Svc::Account])?,
                         ),
+                        cache.clone(),
                     )
                     .await?,
                 ),

@@ -743,7 +743,7 @@ async fn owner_creates_a_client_for_another_contact_who_then_manages_only_its_ow
     let (_, page) = app.get(&c_token, "/v1/api/clients").await;
     assert_eq!(
         client_ids(&page).into_iter().collect::<BTreeSet<_>>(),
-        BTreeSet::from([c_client.clone(), second_id]),
+        BTreeSet::from([c_client.clone(), second_id.clone()]),
         "{page}"
     );
     assert!(
@@ -754,6 +754,60 @@ async fn owner_creates_a_client_for_another_contact_who_then_manages_only_its_ow
             .all(|item| item["contactID"] == c.as_str()),
         "{page}"
     );
+
+    // The list pages in id order: a cursor while more follow, none after.
+    assert_eq!(page["total"], 2, "{page}");
+    let in_order = client_ids(&page);
+    let mut sorted = in_order.clone();
+    sorted.sort();
+    assert_eq!(in_order, sorted, "in id order: {page}");
+    let (status, first) = app.get(&c_token, "/v1/api/clients?take=1").await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    assert_eq!(
+        (first["count"].clone(), first["total"].clone()),
+        (json!(1), json!(2)),
+        "{first}"
+    );
+    assert_eq!(client_ids(&first), in_order[..1], "{first}");
+    assert_eq!(first["nextCursor"], in_order[0].as_str(), "{first}");
+    let (status, rest) = app
+        .get(
+            &c_token,
+            &format!("/v1/api/clients?take=1&after={}", in_order[0]),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{rest}");
+    assert_eq!(client_ids(&rest), in_order[1..], "{rest}");
+    assert_eq!(rest["total"], 2, "{rest}");
+    assert!(rest.get("nextCursor").is_none(), "the last page: {rest}");
+    let (status, past) = app.get(&c_token, "/v1/api/clients?skip=10000").await;
+    assert_eq!(status, StatusCode::OK, "{past}");
+    assert_eq!(past["items"], json!([]), "{past}");
+    for (query, field) in [
+        ("skip=10001", "skip"),
+        ("take=1001", "take"),
+        ("after=not%20a%20cursor", "after"),
+    ] {
+        let res = raw(
+            &app,
+            Method::GET,
+            &c_token,
+            &format!("/v1/api/clients?{query}"),
+            None,
+        )
+        .await;
+        assert_names(&problem(res, StatusCode::BAD_REQUEST).await, &[field]);
+    }
+
+    // A delete shows in the total at once (not of the client whose token
+    // this is: that would end the token).
+    let (status, body) = app
+        .delete(&c_token, &format!("/v1/api/clients/{second_id}"))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let (_, page) = app.get(&c_token, "/v1/api/clients").await;
+    assert_eq!(page["total"], 1, "{page}");
+    assert_eq!(client_ids(&page), vec![c_client], "{page}");
 }
 
 #[tokio::test]
@@ -920,6 +974,42 @@ async fn an_unapproved_partner_cannot_create_clients_until_an_ancestor_approves(
         ],
         "{listed}"
     );
+    assert_eq!(listed["total"], 3, "a new request shows at once: {listed}");
+    assert!(listed.get("nextCursor").is_none(), "{listed}");
+
+    // Paged newest first: a cursor while more follow, none on the last page.
+    let newest_first: Vec<String> = statuses.into_iter().map(|(id, _)| id).collect();
+    let mut walked = Vec::new();
+    let mut query = "take=2".to_owned();
+    loop {
+        let (status, page) = app.get(&p.token, &format!("{listed_path}?{query}")).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert_eq!(page["total"], 3, "{page}");
+        let got: Vec<String> = page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["requestID"].as_str().unwrap().to_owned())
+            .collect();
+        walked.extend(got.iter().cloned());
+        let Some(cursor) = page["nextCursor"].as_str() else {
+            break;
+        };
+        assert_eq!(Some(cursor), got.last().map(String::as_str), "{page}");
+        query = format!("take=2&after={cursor}");
+    }
+    assert_eq!(walked, newest_first, "each request once, newest first");
+    for (query, field) in [("skip=10001", "skip"), ("after=nope", "after")] {
+        let res = raw(
+            &app,
+            Method::GET,
+            &p.token,
+            &format!("{listed_path}?{query}"),
+            None,
+        )
+        .await;
+        assert_names(&problem(res, StatusCode::BAD_REQUEST).await, &[field]);
+    }
 }
 
 #[tokio::test]

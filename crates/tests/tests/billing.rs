@@ -1818,3 +1818,302 @@ async fn fifty_concurrent_allocations_never_overdraw_the_parent() {
         out_of_order.join("\n")
     );
 }
+
+// ---------------------------------------------------------------------------
+// Paging: `after` walks (keyset), `skip` bounded
+
+/// Walks a list from its first page with `after` (each page's
+/// `nextCursor`), `take` at a time; returns every page. Asserts the page
+/// shape on the way: `count` is the number of items, and `nextCursor` is
+/// present exactly when the page is full (the lists below end on a partial
+/// page, or the walk sees an empty page after a full one).
+async fn walk(app: &TestApp, token: &str, path: &str, take: usize) -> Vec<Value> {
+    let mut pages: Vec<Value> = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let url = match &after {
+            Some(cursor) => format!("{path}?take={take}&after={cursor}"),
+            None => format!("{path}?take={take}"),
+        };
+        let (status, page) = app.get(token, &url).await;
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "GET {url}: expected 200, got {status} {page}"
+        );
+        let items = page["items"].as_array().unwrap();
+        assert_eq!(page["count"], items.len(), "GET {url}: {page}");
+        assert!(
+            pages.len() < 100,
+            "GET {url}: the walk does not end ({} pages)",
+            pages.len()
+        );
+        after = page["nextCursor"].as_str().map(str::to_owned);
+        pages.push(page);
+        if after.is_none() {
+            break;
+        }
+    }
+    pages
+}
+
+/// The `field` of every item of every page, in order.
+fn walked(pages: &[Value], field: &str) -> Vec<String> {
+    pages
+        .iter()
+        .flat_map(|p| p["items"].as_array().unwrap().iter())
+        .map(|i| i[field].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// (items, whether nextCursor is present) of each page.
+fn shape(pages: &[Value]) -> Vec<(usize, bool)> {
+    pages
+        .iter()
+        .map(|p| {
+            (
+                p["items"].as_array().unwrap().len(),
+                p.get("nextCursor").is_some_and(|c| !c.is_null()),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_ledger_walked_with_after_meets_each_entry_once_newest_first() {
+    let app = TestApp::spawn().await;
+    let root = app.root_token().await;
+    let a = account(&app, &root, "ledgerwalk").await;
+    let mut minted = Vec::new();
+    for n in 1..=25 {
+        let (status, got) = allocate(&app, &root, &a, json!(n), "USD").await;
+        assert_eq!(
+            status,
+            StatusCode::CREATED,
+            "minting {n} to {a}: expected 201, got {status} {got}"
+        );
+        minted.push(got["entry"]["entryID"].as_str().unwrap().to_owned());
+    }
+    let newest_first: Vec<String> = minted.iter().rev().cloned().collect();
+    let path = credits_path(&a);
+
+    let pages = walk(&app, &root, &path, 10).await;
+    assert_eq!(
+        shape(&pages),
+        [(10, true), (10, true), (5, false)],
+        "25 entries 10 at a time: (items, nextCursor present) per page"
+    );
+    for page in &pages {
+        assert_eq!(
+            page["total"], 25,
+            "expected the total on every page: {page}"
+        );
+    }
+    assert_eq!(
+        walked(&pages, "entryID"),
+        newest_first,
+        "expected each entry once, newest first"
+    );
+    // The cursor is the last entry of its page.
+    assert_eq!(
+        pages[0]["nextCursor"].as_str(),
+        Some(newest_first[9].as_str())
+    );
+
+    // Exactly 25 fit one page: no cursor, since nothing follows.
+    let (status, whole) = app.get(&root, &format!("{path}?take=25")).await;
+    assert_eq!(status, StatusCode::OK, "{whole}");
+    assert!(
+        whole.get("nextCursor").is_none_or(Value::is_null),
+        "expected no nextCursor when nothing follows, got {whole}"
+    );
+
+    // Entries written during a walk are newer than its cursor: the walk
+    // still meets each of the first 25 once. The total counts the new one.
+    let first = &pages[0];
+    let cursor = first["nextCursor"].as_str().unwrap();
+    let (status, got) = allocate(&app, &root, &a, json!(100), "USD").await;
+    assert_eq!(status, StatusCode::CREATED, "{got}");
+    let mut rest = vec![first.clone()];
+    let mut after = cursor.to_owned();
+    loop {
+        let url = format!("{path}?take=10&after={after}");
+        let (status, page) = app.get(&root, &url).await;
+        assert_eq!(status, StatusCode::OK, "GET {url}: {page}");
+        assert_eq!(
+            page["total"], 26,
+            "GET {url}: expected the new entry counted: {page}"
+        );
+        let next = page["nextCursor"].as_str().map(str::to_owned);
+        rest.push(page);
+        match next {
+            Some(c) => after = c,
+            None => break,
+        }
+    }
+    assert_eq!(
+        walked(&rest, "entryID"),
+        newest_first,
+        "expected a walk begun before a new entry to meet the others once"
+    );
+
+    // skip counts after the cursor.
+    let url = format!("{path}?take=10&skip=5&after={cursor}");
+    let (status, page) = app.get(&root, &url).await;
+    assert_eq!(status, StatusCode::OK, "GET {url}: {page}");
+    assert_eq!(
+        walked(std::slice::from_ref(&page), "entryID"),
+        newest_first[15..25],
+        "GET {url}: expected entries 16 to 25"
+    );
+    assert!(page.get("nextCursor").is_none_or(Value::is_null), "{page}");
+}
+
+#[tokio::test]
+async fn invoices_walked_with_after_meet_each_period_once_newest_first() {
+    let app = TestApp::spawn().await;
+    let root = app.root_token().await;
+    let a = account(&app, &root, "invoicewalk").await;
+    let done = sqlx::query("update customer set created_at = $1 where customer_id = $2")
+        .bind("2020-01-15T00:00:00.000000Z")
+        .bind(a.as_str())
+        .execute(&app.stack.db(Svc::Account).pool)
+        .await
+        .unwrap();
+    assert_eq!(done.rows_affected(), 1, "backdating {a}");
+    let path = format!("/v2/api/accounts/{a}/invoices");
+    // Counted (and cached) before any invoice: closing must count afresh.
+    let (status, none) = app.get(&root, &path).await;
+    assert_eq!(status, StatusCode::OK, "{none}");
+    assert_eq!(none["total"], 0, "{none}");
+    assert!(none.get("nextCursor").is_none_or(Value::is_null), "{none}");
+
+    let mut client = grpc(&app).await;
+    let m1 = month_before(this_month());
+    let m2 = month_before(m1);
+    let m3 = month_before(m2);
+    // Closed out of order: the list orders by period, not by issue.
+    for period in [ym(m2), ym(m1), ym(m3)] {
+        let closed = client
+            .close_period(pb::ClosePeriodRequest {
+                period: period.clone(),
+            })
+            .await
+            .unwrap_or_else(|s| panic!("closing {period}: expected OK, got {s:?}"))
+            .into_inner();
+        assert_eq!(closed.invoices_created, 1, "closing {period}: {closed:?}");
+    }
+
+    let pages = walk(&app, &root, &path, 2).await;
+    assert_eq!(
+        shape(&pages),
+        [(2, true), (1, false)],
+        "3 invoices 2 at a time: (items, nextCursor present) per page"
+    );
+    for page in &pages {
+        assert_eq!(page["total"], 3, "expected the total on every page: {page}");
+    }
+    assert_eq!(
+        walked(&pages, "period"),
+        [ym(m1), ym(m2), ym(m3)],
+        "expected each invoice once, newest period first"
+    );
+    let one_by_one = walk(&app, &root, &path, 1).await;
+    assert_eq!(shape(&one_by_one), [(1, true), (1, true), (1, false)]);
+    assert_eq!(
+        walked(&one_by_one, "invoiceID"),
+        walked(&pages, "invoiceID")
+    );
+    let (status, whole) = app.get(&root, &format!("{path}?take=3")).await;
+    assert_eq!(status, StatusCode::OK, "{whole}");
+    assert!(
+        whole.get("nextCursor").is_none_or(Value::is_null),
+        "expected no nextCursor when nothing follows, got {whole}"
+    );
+
+    // skip counts after the cursor; v1 takes v2's cursor.
+    let cursor = one_by_one[0]["nextCursor"].as_str().unwrap();
+    let url = format!("/v1/api/accounts/{a}/invoices?skip=1&after={cursor}");
+    let (status, page) = app.get(&root, &url).await;
+    assert_eq!(status, StatusCode::OK, "GET {url}: {page}");
+    assert_eq!(
+        walked(std::slice::from_ref(&page), "period"),
+        [ym(m3)],
+        "GET {url}"
+    );
+}
+
+#[tokio::test]
+async fn a_skip_too_deep_or_a_cursor_not_issued_is_400_naming_it() {
+    let app = TestApp::spawn().await;
+    let root = app.root_token().await;
+    let a = account(&app, &root, "pagingbad").await;
+    let id = platform::id::new_id();
+    for version in ["v1", "v2"] {
+        let credits = format!("/{version}/api/accounts/{a}/credits");
+        let invoices = format!("/{version}/api/accounts/{a}/invoices");
+        for list in [&credits, &invoices] {
+            let deep = format!("{list}?skip=10001");
+            let problem = refused(
+                &app,
+                Method::GET,
+                &root,
+                &deep,
+                None,
+                StatusCode::BAD_REQUEST,
+            )
+            .await;
+            assert_names(&problem, &["skip"]);
+            // The deepest skip allowed is an (empty) page.
+            let (status, page) = app.get(&root, &format!("{list}?skip=10000")).await;
+            assert_eq!(status, StatusCode::OK, "GET {list}?skip=10000: {page}");
+            assert_eq!(page["count"], 0, "{page}");
+        }
+        let upper = id.to_uppercase();
+        let bad_ledger = ["nope", upper.as_str(), &id[1..], "2026-03"];
+        for after in bad_ledger {
+            let url = format!("{credits}?after={after}");
+            let problem = refused(
+                &app,
+                Method::GET,
+                &root,
+                &url,
+                None,
+                StatusCode::BAD_REQUEST,
+            )
+            .await;
+            assert_names(&problem, &["after"]);
+        }
+        let bad_invoice = [
+            "nope".to_owned(),
+            id.clone(),
+            format!("2026-13.{id}"),
+            format!("2026-3.{id}"),
+            format!("2026-03.{upper}"),
+            format!("2026-03-{id}"),
+        ];
+        for after in &bad_invoice {
+            let url = format!("{invoices}?after={after}");
+            let problem = refused(
+                &app,
+                Method::GET,
+                &root,
+                &url,
+                None,
+                StatusCode::BAD_REQUEST,
+            )
+            .await;
+            assert_names(&problem, &["after"]);
+        }
+        // A well-formed cursor is a position, not a lookup: past an empty
+        // list it is an empty page.
+        for url in [
+            format!("{credits}?after={id}"),
+            format!("{invoices}?after=2026-03.{id}"),
+        ] {
+            let (status, page) = app.get(&root, &url).await;
+            assert_eq!(status, StatusCode::OK, "GET {url}: {page}");
+            assert_eq!(page["count"], 0, "GET {url}: {page}");
+        }
+    }
+}

@@ -476,11 +476,25 @@ async fn contacts_are_created_read_paged_updated_and_removed_on_v1_and_v2() {
         "skip=31",
         "skip=31&take=1",
         "skip=500",
-        "skip=100000&take=1000",
+        "skip=10000&take=1000",
     ] {
         let empty = page(query).await;
         assert_eq!(empty["count"], 0, "{query}: {empty}");
         assert_eq!(empty["items"], json!([]), "{query}: {empty}");
+        assert!(empty.get("nextCursor").is_none(), "{query}: {empty}");
+    }
+    // nextCursor is there exactly when more follow: the first page too,
+    // not a page that reaches the end, however it is reached.
+    for (query, follows) in [
+        ("take=1", true),
+        ("skip=29&take=1", true),
+        ("skip=30&take=1", false),
+        ("skip=29&take=2", false),
+        ("take=31", false),
+        ("take=30", true),
+    ] {
+        let p = page(query).await;
+        assert_eq!(p.get("nextCursor").is_some(), follows, "{query}: {p}");
     }
     // Walking the pages meets everyone once.
     let mut walked = Vec::new();
@@ -496,6 +510,26 @@ async fn contacts_are_created_read_paged_updated_and_removed_on_v1_and_v2() {
         walked.extend(got);
     }
     assert_eq!(walked, all_ids);
+    // Walking by cursor meets everyone once too, each page's cursor its
+    // last id; `skip` counts past the cursor.
+    let mut walked: Vec<String> = Vec::new();
+    let mut query = "take=7".to_owned();
+    loop {
+        let p = page(&query).await;
+        let got = ids(&p);
+        walked.extend(got.iter().cloned());
+        let Some(cursor) = p["nextCursor"].as_str() else {
+            assert!(got.len() <= 7, "{p}");
+            break;
+        };
+        assert_eq!(got.len(), 7, "a page with more to follow is full: {p}");
+        assert_eq!(Some(cursor), got.last().map(String::as_str), "{p}");
+        query = format!("take=7&after={cursor}");
+    }
+    assert_eq!(walked, all_ids, "each contact once, in id order");
+    let p = page(&format!("after={}&skip=2&take=3", all_ids[4])).await;
+    assert_eq!(ids(&p), all_ids[7..10], "{p}");
+    assert_eq!(p["nextCursor"], all_ids[9].as_str(), "{p}");
     for (query, field) in [
         ("take=1001", "take"),
         ("take=0", "take"),
@@ -503,6 +537,12 @@ async fn contacts_are_created_read_paged_updated_and_removed_on_v1_and_v2() {
         ("take=many", "take"),
         ("skip=-1", "skip"),
         ("skip=x", "skip"),
+        // Deeper than 10,000 costs the database every row it skips: the
+        // answer points to `after`.
+        ("skip=10001", "skip"),
+        ("skip=10001&take=1000", "skip"),
+        ("after=not-a-cursor", "after"),
+        ("after=ABCDEF0123456789ABCDEF0123456789", "after"),
     ] {
         for base in [&v1, &v2] {
             let (status, refused) = api.get(&root, &format!("{base}?{query}")).await;

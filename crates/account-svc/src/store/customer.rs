@@ -216,46 +216,77 @@ pub struct ListFilter<'a> {
     pub parent_id: &'a str,
     pub user_name_key: &'a str,
     pub plan_name: &'a str,
-    pub skip: i64,
-    pub take: i64,
-    /// Keyset: only ids after this one.
-    pub after: &'a str,
 }
 
-/// One page of the active customers matching the filter, in id (creation)
-/// order, and the filtered total. Empty filter values match everything.
-pub async fn list(db: &Db, f: &ListFilter<'_>) -> Result<(Vec<CustomerRow>, i64), Error> {
-    let prefix = format!("{}%", f.within);
-    let total: i64 = sqlx::query(
-        "select count(*) as n from customer where status = 'active' and path like $1 and customer_id <> $2 \
-         and ($3 = '' or parent_id = $3) and ($4 = '' or user_name_key = $4) and ($5 = '' or plan_name = $5)",
-    )
-    .bind(&prefix)
+impl ListFilter<'_> {
+    /// Everything that decides the set, as the key of its cached total
+    /// ([`platform::paging::total`]). Debug quoting keeps the parts apart.
+    pub fn cache_key(&self) -> String {
+        format!(
+            "{:?} {:?} {:?} {:?} {:?}",
+            self.within, self.exclude, self.parent_id, self.user_name_key, self.plan_name
+        )
+    }
+}
+
+/// Where a page starts: `skip` rows past the keyset cursor `after` (an id;
+/// '' for the start of the list).
+#[derive(Debug, Clone, Copy)]
+pub struct Page<'a> {
+    pub after: &'a str,
+    pub skip: i64,
+    pub take: i64,
+}
+
+// The filter both queries share: $1 path prefix, $2 excluded id, $3 parent,
+// $4 user name key, $5 plan ('' matches everything).
+macro_rules! matching {
+    () => {
+        "status = 'active' and path like $1 and customer_id <> $2 \
+         and ($3 = '' or parent_id = $3) and ($4 = '' or user_name_key = $4) and ($5 = '' or plan_name = $5)"
+    };
+}
+
+/// One page of the active customers matching the filter, in id (creation,
+/// UUIDv7) order. After a cursor the database starts at the cursor in the
+/// primary key's index, so the cost stays flat however deep the page; only
+/// `skip` makes it read (and drop) rows.
+pub async fn list(db: &Db, f: &ListFilter<'_>, p: Page<'_>) -> Result<Vec<CustomerRow>, Error> {
+    let rows = sqlx::query(concat!(
+        "select ",
+        columns!(),
+        " from customer where ",
+        matching!(),
+        " and customer_id > $6 order by customer_id limit $7 offset $8"
+    ))
+    .bind(format!("{}%", f.within))
+    .bind(f.exclude)
+    .bind(f.parent_id)
+    .bind(f.user_name_key)
+    .bind(f.plan_name)
+    .bind(p.after)
+    .bind(p.take)
+    .bind(p.skip)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows.iter().map(row).collect::<Result<_, _>>()?)
+}
+
+/// How many active customers match the filter: the list's `total`. Callers
+/// go through [`platform::paging::total`], so a walk counts once.
+pub async fn count(db: &Db, f: &ListFilter<'_>) -> Result<i64, Error> {
+    Ok(sqlx::query(concat!(
+        "select count(*) as n from customer where ",
+        matching!()
+    ))
+    .bind(format!("{}%", f.within))
     .bind(f.exclude)
     .bind(f.parent_id)
     .bind(f.user_name_key)
     .bind(f.plan_name)
     .fetch_one(&db.pool)
     .await?
-    .try_get("n")?;
-    let rows = sqlx::query(concat!(
-        "select ",
-        columns!(),
-        " from customer where status = 'active' and path like $1 and customer_id <> $2 \
-         and ($3 = '' or parent_id = $3) and ($4 = '' or user_name_key = $4) and ($5 = '' or plan_name = $5) \
-         and customer_id > $6 order by customer_id limit $7 offset $8"
-    ))
-    .bind(&prefix)
-    .bind(f.exclude)
-    .bind(f.parent_id)
-    .bind(f.user_name_key)
-    .bind(f.plan_name)
-    .bind(f.after)
-    .bind(f.take)
-    .bind(f.skip)
-    .fetch_all(&db.pool)
-    .await?;
-    Ok((rows.iter().map(row).collect::<Result<_, _>>()?, total))
+    .try_get("n")?)
 }
 
 pub struct Deletion<'a> {

@@ -101,34 +101,42 @@ pub async fn find(db: &Db, failed_setup_id: &str) -> Result<Option<FailedSetupRo
 }
 
 /// One page of the failed setups whose parent lies within `within` (a path
-/// prefix; `/` for all), newest first, and their total. Paths hold only hex
-/// ids and `/`, so `like` sees no wildcard in them.
+/// prefix; `/` for all), newest first: in descending id order (UUIDv7, so
+/// creation order), `skip` rows past the cursor `after` (the last id of the
+/// previous page; '' for the first page). Paths hold only hex ids and `/`,
+/// so `like` sees no wildcard in them.
 pub async fn list(
     db: &Db,
     within: &str,
+    after: &str,
     skip: i64,
     take: i64,
-) -> Result<(Vec<FailedSetupRow>, i64), Error> {
-    let prefix = format!("{within}%");
-    let total: i64 =
-        sqlx::query("select count(*) as n from failed_setup where parent_path like $1")
-            .bind(&prefix)
-            .fetch_one(&db.pool)
-            .await?
-            .try_get("n")?;
-    // Ids are UUIDv7, so the id breaks ties of equal times in creation order.
+) -> Result<Vec<FailedSetupRow>, Error> {
     let rows = sqlx::query(concat!(
         "select ",
         columns!(),
-        " from failed_setup where parent_path like $1 \
-         order by created_at desc, failed_setup_id desc limit $2 offset $3"
+        " from failed_setup where parent_path like $1 and ($2 = '' or failed_setup_id < $2) \
+         order by failed_setup_id desc limit $3 offset $4"
     ))
-    .bind(&prefix)
+    .bind(format!("{within}%"))
+    .bind(after)
     .bind(take)
     .bind(skip)
     .fetch_all(&db.pool)
     .await?;
-    Ok((rows.iter().map(row).collect::<Result<_, _>>()?, total))
+    Ok(rows.iter().map(row).collect::<Result<_, _>>()?)
+}
+
+/// How many failed setups, whatever their status, lie within `within`: the
+/// list's `total`, through [`platform::paging::total`].
+pub async fn count(db: &Db, within: &str) -> Result<i64, Error> {
+    Ok(
+        sqlx::query("select count(*) as n from failed_setup where parent_path like $1")
+            .bind(format!("{within}%"))
+            .fetch_one(&db.pool)
+            .await?
+            .try_get("n")?,
+    )
 }
 
 /// Claims an open setup for a restore that will create `customer_id`;
@@ -297,7 +305,8 @@ mod tests {
         insert_under(&db, "/r/b/", "elsewhere").await;
         let last = insert_under(&db, "/r/a/x/", "second").await;
 
-        let (rows, total) = list(&db, "/r/a/", 0, 10).await.expect("list");
+        let rows = list(&db, "/r/a/", "", 0, 10).await.expect("list");
+        let total = count(&db, "/r/a/").await.expect("count");
         assert_eq!((names(&rows), total), (vec!["second", "first"], 2));
         let stored = &rows[0];
         assert_eq!(stored.failed_setup_id, last.failed_setup_id);
@@ -307,10 +316,11 @@ mod tests {
         );
         assert!(!stored.created_at.is_empty() && stored.restored_at.is_empty());
 
-        let (page, total) = list(&db, "/", 1, 1).await.expect("all");
+        let page = list(&db, "/", "", 1, 1).await.expect("all");
+        let total = count(&db, "/").await.expect("count all");
         assert_eq!((names(&page), total), (vec!["elsewhere"], 3));
-        let (none, total) = list(&db, "/r/c/", 0, 10).await.expect("none");
-        assert!(none.is_empty() && total == 0);
+        let none = list(&db, "/r/c/", "", 0, 10).await.expect("none");
+        assert!(none.is_empty() && count(&db, "/r/c/").await.expect("count none") == 0);
     }
 
     #[tokio::test]
@@ -367,6 +377,6 @@ mod tests {
             ("open", "fraud_suspected", "FR", "MC", "4954")
         );
         assert_eq!(row.customer_id, "");
-        assert_eq!(list(&db, "/", 0, 10).await.expect("list").1, 1);
+        assert_eq!(count(&db, "/").await.expect("count"), 1);
     }
 }

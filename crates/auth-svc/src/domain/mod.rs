@@ -1,9 +1,10 @@
 //! Client rules: each type parses or says why not. [`secret`] holds the
 //! credentials: client secrets, access tokens and the server key; [`scope`]
 //! what a token may do; [`access`] who may manage which clients and the
-//! API access requests of partners.
+//! API access requests of partners; [`page`] how their lists are paged.
 
 pub mod access;
+pub mod page;
 pub mod scope;
 pub mod secret;
 

@@ -93,17 +93,42 @@ pub async fn insert_keeping<M: Message>(
     Ok(created)
 }
 
-/// A customer's requests, newest first.
-pub async fn list(db: &Db, customer_id: &str) -> Result<Vec<AccessRequestRow>, Error> {
+/// Up to `limit` of a customer's requests, newest first (by id: ids are
+/// UUIDv7, so id order is filing order), `skip` past the id `after` ('' for
+/// the start). A walk by `after` meets each request once while others are
+/// filed: new ones sort before the cursor.
+pub async fn list(
+    db: &Db,
+    customer_id: &str,
+    after: &str,
+    skip: i64,
+    limit: i64,
+) -> Result<Vec<AccessRequestRow>, Error> {
     let rows = sqlx::query(concat!(
         "select ",
         columns!(),
-        " from access_request where customer_id = $1 order by created_at desc, request_id desc"
+        " from access_request where customer_id = $1 and ($2 = '' or request_id < $2) \
+         order by request_id desc limit $3 offset $4"
     ))
     .bind(customer_id)
+    .bind(after)
+    .bind(limit)
+    .bind(skip)
     .fetch_all(&db.pool)
     .await?;
     Ok(rows.iter().map(row).collect::<Result<_, _>>()?)
+}
+
+/// How many requests a customer has filed; list totals go through
+/// [`platform::paging::total`].
+pub async fn count(db: &Db, customer_id: &str) -> Result<i64, Error> {
+    Ok(
+        sqlx::query("select count(*) as n from access_request where customer_id = $1")
+            .bind(customer_id)
+            .fetch_one(&db.pool)
+            .await?
+            .try_get("n")?,
+    )
 }
 
 /// The request with this id if it belongs to this customer.

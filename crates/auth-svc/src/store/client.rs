@@ -167,81 +167,127 @@ pub async fn rotate_secret(
     Ok(row.as_ref().map(client_row).transpose()?)
 }
 
-/// Which clients to list.
+/// Which clients a list may show at all.
 #[derive(Debug, Clone, Copy)]
-pub enum Owner<'a> {
-    Contact(&'a str),
-    Customer(&'a str),
-    Both {
-        contact_id: &'a str,
-        customer_id: &'a str,
-    },
-    /// Every client of the customers whose path starts with this one (a
-    /// subtree). Refused unless it is a customer path (`/`-delimited ids,
-    /// so it holds no LIKE wildcard).
-    Within(&'a str),
+pub enum Visible<'a> {
+    /// Any (a service asking); the filter's contact or customer narrows it.
+    Any,
+    /// A contact's own clients.
+    Own(&'a str),
+    /// A contact's own clients and every client of the customers whose
+    /// path starts with `path` (a subtree).
+    OwnAndWithin { contact_id: &'a str, path: &'a str },
 }
 
-/// Clients in creation order (then id, for a stable order within a tick).
-/// One fixed query per filter, so each uses its index and the SQL stays static.
-pub async fn list(db: &Db, owner: Owner<'_>) -> Result<Vec<ClientRow>, Error> {
-    let rows = match owner {
-        Owner::Contact(contact_id) => {
-            sqlx::query(concat!(
-                "select ",
-                columns!(),
-                " from client where contact_id = $1 order by created_at, client_id"
-            ))
-            .bind(contact_id)
-            .fetch_all(&db.pool)
-            .await?
-        }
-        Owner::Customer(customer_id) => {
-            sqlx::query(concat!(
-                "select ",
-                columns!(),
-                " from client where customer_id = $1 order by created_at, client_id"
-            ))
-            .bind(customer_id)
-            .fetch_all(&db.pool)
-            .await?
-        }
-        Owner::Both {
-            contact_id,
-            customer_id,
-        } => {
-            sqlx::query(concat!(
-                "select ",
-                columns!(),
-                " from client where contact_id = $1 and customer_id = $2 \
-                 order by created_at, client_id"
-            ))
-            .bind(contact_id)
-            .bind(customer_id)
-            .fetch_all(&db.pool)
-            .await?
-        }
-        Owner::Within(path) => {
-            // A path of another shape (empty, or with a LIKE wildcard) would
-            // widen the match; the caller checks it, and this keeps a slip
-            // from listing everything.
-            if !crate::domain::access::is_customer_path(path) {
-                return Err(Error::Internal(format!(
-                    "refusing to list clients under path {path:?}"
-                )));
+/// The clients of a list: those [`Visible`], narrowed to a contact and a
+/// customer where given ('' matches every one).
+#[derive(Debug, Clone, Copy)]
+pub struct ListFilter<'a> {
+    pub visible: Visible<'a>,
+    pub contact_id: &'a str,
+    pub customer_id: &'a str,
+}
+
+impl ListFilter<'_> {
+    /// Everything that decides the set, as the key of its cached total
+    /// ([`platform::paging::total`]). Debug quoting keeps the parts apart.
+    pub fn cache_key(&self) -> String {
+        format!(
+            "{:?} {:?} {:?}",
+            self.visible, self.contact_id, self.customer_id
+        )
+    }
+
+    /// The owner and `like` pattern bound as `$1` and `$2` of [`matching!`]
+    /// ('' for none). A slip that would match everything (an empty owner, a
+    /// path with another shape, a service's list without a filter) is
+    /// refused rather than listing every client.
+    fn bounds(&self) -> Result<(&str, String), Error> {
+        let (owner, path) = match self.visible {
+            Visible::Any if self.contact_id.is_empty() && self.customer_id.is_empty() => {
+                return Err(Error::Internal(
+                    "refusing to list every client without a filter".into(),
+                ));
             }
-            sqlx::query(concat!(
-                "select ",
-                columns!(),
-                " from client where customer_path like $1 \
-                 order by created_at, client_id"
-            ))
-            .bind(format!("{path}%"))
-            .fetch_all(&db.pool)
-            .await?
+            Visible::Any => ("", String::new()),
+            Visible::Own(contact_id) => (contact_id, String::new()),
+            Visible::OwnAndWithin { contact_id, path } => {
+                if !crate::domain::access::is_customer_path(path) {
+                    return Err(Error::Internal(format!(
+                        "refusing to list clients under path {path:?}"
+                    )));
+                }
+                (contact_id, format!("{path}%"))
+            }
+        };
+        if owner.is_empty() && !matches!(self.visible, Visible::Any) {
+            return Err(Error::Internal(
+                "refusing to list clients of no contact".into(),
+            ));
         }
+        Ok((owner, path))
+    }
+}
+
+// The filter both queries share: $1 the owner, $2 the subtree's `like`
+// pattern (both '' for a service), $3 the contact, $4 the customer ('' for
+// any). One static statement for every shape: API clients are few per
+// partner, so the id-ordered scan it may take costs little, and a page of
+// "own or subtree" needs no merge of two lists.
+macro_rules! matching {
+    () => {
+        "(($1 = '' and $2 = '') or contact_id = $1 or ($2 <> '' and customer_path like $2)) \
+         and ($3 = '' or contact_id = $3) and ($4 = '' or customer_id = $4)"
     };
+}
+
+/// Up to `limit` clients matching `f` in id order, `skip` past the id
+/// `after` ('' for the start). Generated ids are UUIDv7, so this is
+/// creation order (bootstrap's chosen ids sort where their text does), and
+/// a walk by `after` meets each client once while others are added.
+pub async fn list(
+    db: &Db,
+    f: &ListFilter<'_>,
+    after: &str,
+    skip: i64,
+    limit: i64,
+) -> Result<Vec<ClientRow>, Error> {
+    let (owner, path) = f.bounds()?;
+    let rows = sqlx::query(concat!(
+        "select ",
+        columns!(),
+        " from client where ",
+        matching!(),
+        " and client_id > $5 order by client_id limit $6 offset $7"
+    ))
+    .bind(owner)
+    .bind(path)
+    .bind(f.contact_id)
+    .bind(f.customer_id)
+    .bind(after)
+    .bind(limit)
+    .bind(skip)
+    .fetch_all(&db.pool)
+    .await?;
     Ok(rows.iter().map(client_row).collect::<Result<_, _>>()?)
+}
+
+/// How many clients match `f`; list totals go through
+/// [`platform::paging::total`], so a walk counts once.
+pub async fn count(db: &Db, f: &ListFilter<'_>) -> Result<i64, Error> {
+    let (owner, path) = f.bounds()?;
+    let n = sqlx::query(concat!(
+        "select count(*) as n from client where ",
+        matching!()
+    ))
+    .bind(owner)
+    .bind(path)
+    .bind(f.contact_id)
+    .bind(f.customer_id)
+    .fetch_one(&db.pool)
+    .await?
+    .try_get("n")?;
+    Ok(n)
 }
 
 /// What to remove with its tokens.

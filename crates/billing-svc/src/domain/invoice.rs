@@ -60,6 +60,56 @@ impl std::fmt::Display for Period {
     }
 }
 
+/// Where a page of a customer's invoices ended: the last invoice's period
+/// and id, the composite key the list is ordered by (period descending,
+/// then id, so the order is total even if a period ever held two). Clients
+/// hold it as an opaque `nextCursor`; on the wire it is `<period>.<id>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvoiceCursor {
+    period: Period,
+    invoice_id: String,
+}
+
+impl InvoiceCursor {
+    pub fn new(period: Period, invoice_id: &str) -> Result<Self, String> {
+        if !platform::id::is_id(invoice_id) {
+            return Err("is not a cursor this API issued".into());
+        }
+        Ok(Self {
+            period,
+            invoice_id: invoice_id.to_owned(),
+        })
+    }
+
+    /// Only what [`Display`](std::fmt::Display) writes parses: a cursor
+    /// spelled any other way (`2026-+1`, upper-case hex) was not issued here.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let bad = || "is not a cursor this API issued".to_owned();
+        let (period, invoice_id) = s.split_once('.').ok_or_else(bad)?;
+        let c = Self::new(Period::parse(period).map_err(|_| bad())?, invoice_id)?;
+        if c.to_string() == s {
+            Ok(c)
+        } else {
+            Err(bad())
+        }
+    }
+
+    /// `YYYY-MM`, as stored.
+    pub fn period(&self) -> String {
+        self.period.to_string()
+    }
+
+    pub fn invoice_id(&self) -> &str {
+        &self.invoice_id
+    }
+}
+
+impl std::fmt::Display for InvoiceCursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.period, self.invoice_id)
+    }
+}
+
 /// A list price from the plan catalogue.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Price {
@@ -193,6 +243,36 @@ mod tests {
             Period::previous(datetime!(2026-11-23 0:00 UTC)).to_string(),
             "2026-10"
         );
+    }
+
+    #[test]
+    fn an_invoice_cursor_is_the_period_and_id_it_was_written_from() {
+        let id = "0190f3b2c4d57e8f9a0b1c2d3e4f5a6b";
+        let c = InvoiceCursor::new(Period::parse("2026-03").unwrap(), id).unwrap();
+        assert_eq!(c.to_string(), format!("2026-03.{id}"));
+        assert_eq!(InvoiceCursor::parse(&c.to_string()), Ok(c.clone()));
+        assert_eq!((c.period(), c.invoice_id()), ("2026-03".to_owned(), id));
+    }
+
+    #[test]
+    fn an_invoice_cursor_not_spelled_as_issued_is_refused() {
+        let id = "0190f3b2c4d57e8f9a0b1c2d3e4f5a6b";
+        for bad in [
+            String::new(),
+            id.to_owned(),
+            "2026-03".to_owned(),
+            "2026-03.".to_owned(),
+            format!("2026-13.{id}"),
+            format!("2026-+3.{id}"),
+            format!("1999-12.{id}"),
+            format!("2026-03.{}", id.to_uppercase()),
+            format!("2026-03.{id}0"),
+            format!("2026-03.{id}.{id}"),
+            format!(" 2026-03.{id}"),
+            format!("2026-03:{id}"),
+        ] {
+            assert!(InvoiceCursor::parse(&bad).is_err(), "{bad:?} passed");
+        }
     }
 
     #[test]

@@ -6,10 +6,11 @@ use platform::status::Violations;
 use proto::billing::v1 as pb;
 use tonic::Request;
 
-use super::{BillingApi, page};
+use super::{BillingApi, Page};
 use crate::domain::money;
 use crate::error::Error;
 use crate::store::credit::{self as store, Allocation, Entry, Refusal, Source};
+use crate::totals;
 
 /// AllocateCredit's answer: the child's new balance and its entry. The same
 /// function makes the answer returned and the one kept for a retry.
@@ -42,12 +43,38 @@ impl BillingApi {
     ) -> Result<pb::Credits, Error> {
         let ctx = CallContext::from_request(&req)?;
         let r = req.into_inner();
+        // The cursor is the last entry id seen: any id this platform issues.
+        let page = Page::parse(r.skip, r.take, &r.after, |after| {
+            if platform::id::is_id(after) {
+                Ok(after.to_owned())
+            } else {
+                Err("is not a cursor this API issued".to_owned())
+            }
+        })?;
         let c = self.customer(&ctx, &r.customer_id).await?;
-        let (skip, take) = page(r.skip, r.take)?;
-        let (currency, balance) = store::balance(&self.state.db, &c.customer_id)
+        let db = &self.state.db;
+        let (currency, balance) = store::balance(db, &c.customer_id)
             .await?
             .unwrap_or_default();
-        let (entries, total) = store::ledger(&self.state.db, &c.customer_id, skip, take).await?;
+        let total = platform::paging::total(
+            &self.state.cache,
+            &totals::credits(&c.customer_id),
+            "",
+            store::ledger_len(db, &c.customer_id),
+        )
+        .await?;
+        let mut entries = store::ledger(
+            db,
+            &c.customer_id,
+            page.after.as_deref().unwrap_or_default(),
+            page.skip,
+            page.fetch,
+        )
+        .await?;
+        let next_cursor = page
+            .cut(&mut entries)
+            .map(|e| e.entry_id.clone())
+            .unwrap_or_default();
         Ok(pb::Credits {
             customer_id: c.customer_id,
             balance,
@@ -55,6 +82,7 @@ impl BillingApi {
             unbounded: c.parent_partner_id.is_empty(),
             items: entries.into_iter().map(to_pb).collect(),
             total,
+            next_cursor,
         })
     }
 
@@ -111,6 +139,13 @@ impl BillingApi {
         .await?;
         match outcome {
             Ok(entry) => {
+                // The child's ledger got its entry; a parent that gave
+                // (rather than the root, which mints) got a `transfer`.
+                let grew: &[&str] = match source {
+                    Source::Parent(parent) => &[&c.customer_id, parent],
+                    Source::Mint(_) => &[&c.customer_id],
+                };
+                totals::ledger_grew(&self.state.cache, grew).await;
                 tracing::info!(
                     customer_id = c.customer_id,
                     from = parent.customer_id,

@@ -5,11 +5,26 @@ use proto::billing::v1 as pb;
 use time::OffsetDateTime;
 use tonic::Request;
 
-use super::{BillingApi, page};
+use super::{BillingApi, Page};
 use crate::closing::close_period;
-use crate::domain::invoice::Period;
+use crate::domain::invoice::{InvoiceCursor, Period};
 use crate::error::Error;
 use crate::store::invoice::{self as store, InvoiceRow};
+use crate::totals;
+
+/// The cursor of a page ending at `i`. Stored periods are written from a
+/// [`Period`]; one that does not parse is a broken row, not the end of the
+/// list.
+fn cursor_of(i: &InvoiceRow) -> Result<String, Error> {
+    Period::parse(&i.period)
+        .and_then(|p| InvoiceCursor::new(p, &i.invoice_id))
+        .map(|c| c.to_string())
+        .map_err(|e| {
+            Error::Db(sqlx::Error::Decode(
+                format!("invoice {} period {:?}: {e}", i.invoice_id, i.period).into(),
+            ))
+        })
+}
 
 fn to_pb(i: InvoiceRow) -> pb::Invoice {
     pb::Invoice {
@@ -70,12 +85,33 @@ impl BillingApi {
     ) -> Result<pb::ListInvoicesResponse, Error> {
         let ctx = CallContext::from_request(&req)?;
         let r = req.into_inner();
+        let page = Page::parse(r.skip, r.take, &r.after, InvoiceCursor::parse)?;
         let c = self.customer(&ctx, &r.customer_id).await?;
-        let (skip, take) = page(r.skip, r.take)?;
-        let (rows, total) = store::list(&self.state.db, &c.customer_id, skip, take).await?;
+        let db = &self.state.db;
+        let total = platform::paging::total(
+            &self.state.cache,
+            &totals::invoices(&c.customer_id),
+            "",
+            store::count(db, &c.customer_id),
+        )
+        .await?;
+        let mut rows = store::page(
+            db,
+            &c.customer_id,
+            page.after.as_ref(),
+            page.skip,
+            page.fetch,
+        )
+        .await?;
+        let next_cursor = page
+            .cut(&mut rows)
+            .map(cursor_of)
+            .transpose()?
+            .unwrap_or_default();
         Ok(pb::ListInvoicesResponse {
             items: rows.into_iter().map(to_pb).collect(),
             total,
+            next_cursor,
         })
     }
 

@@ -40,6 +40,7 @@ fn entry(r: &AnyRow) -> Result<Entry, sqlx::Error> {
 }
 
 /// Where allocated credit comes from.
+#[derive(Debug, Clone, Copy)]
 pub enum Source<'a> {
     /// The parent partner's balance, which may not go below zero.
     Parent(&'a str),
@@ -258,26 +259,45 @@ pub async fn apply_to_invoice(
     Ok(0)
 }
 
-/// One page of the ledger, newest first, and how many entries it has.
+/// How many entries the customer's ledger has.
+pub async fn ledger_len(db: &Db, customer_id: &str) -> Result<i64, Error> {
+    Ok(
+        sqlx::query("select count(*) as n from credit_entry where customer_id = $1")
+            .bind(customer_id)
+            .fetch_one(&db.pool)
+            .await?
+            .try_get("n")?,
+    )
+}
+
+/// One page of the ledger, newest first: `skip` of the entries older than
+/// entry `before` (all when empty), then up to `take`. Ids are time-ordered,
+/// so entries written during a walk sort before its cursor and a walk meets
+/// each older entry once.
 pub async fn ledger(
     db: &Db,
     customer_id: &str,
+    before: &str,
     skip: i64,
     take: i64,
-) -> Result<(Vec<Entry>, i64), Error> {
-    let total: i64 = sqlx::query("select count(*) as n from credit_entry where customer_id = $1")
-        .bind(customer_id)
-        .fetch_one(&db.pool)
-        .await?
-        .try_get("n")?;
-    let rows = sqlx::query(
+) -> Result<Vec<Entry>, Error> {
+    // Two statements rather than `$4 = '' or …`, so the database can seek
+    // the (customer_id, entry_id) index to the cursor.
+    let keyset = if before.is_empty() {
+        ""
+    } else {
+        "and entry_id < $4"
+    };
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
         "select entry_id, customer_id, amount, currency, kind, counterparty_id, invoice_id, note, balance_after, created_at \
-         from credit_entry where customer_id = $1 order by entry_id desc limit $2 offset $3",
-    )
+         from credit_entry where customer_id = $1 {keyset} order by entry_id desc limit $2 offset $3"
+    )))
     .bind(customer_id)
     .bind(take)
-    .bind(skip)
-    .fetch_all(&db.pool)
-    .await?;
-    Ok((rows.iter().map(entry).collect::<Result<_, _>>()?, total))
+    .bind(skip);
+    if !before.is_empty() {
+        q = q.bind(before);
+    }
+    let rows = q.fetch_all(&db.pool).await?;
+    Ok(rows.iter().map(entry).collect::<Result<_, _>>()?)
 }

@@ -6,7 +6,7 @@ use sqlx::Row as _;
 use sqlx::any::AnyRow;
 
 use super::credit;
-use crate::domain::invoice::{Draft, credit_to_apply};
+use crate::domain::invoice::{Draft, InvoiceCursor, credit_to_apply};
 use crate::error::Error;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,16 +51,26 @@ fn invoice(r: &AnyRow) -> Result<InvoiceRow, sqlx::Error> {
     })
 }
 
+/// What issuing an invoice did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Issued {
+    /// The period was invoiced already; nothing changed.
+    Existing,
+    /// A new invoice, with the credit it consumed (an `invoice` ledger
+    /// entry when more than 0).
+    Created { credits_applied: i64 },
+}
+
 /// Issues the customer's invoice for `period` unless it has one: the
 /// invoice, its lines and the credit applied commit together or not at
-/// all. Answers false when the period was already invoiced.
+/// all.
 pub async fn issue(
     db: &Db,
     customer_id: &str,
     period: &str,
     plan_name: &str,
     draft: &Draft,
-) -> Result<bool, Error> {
+) -> Result<Issued, Error> {
     let invoice_id = platform::id::new_id();
     let now = platform::id::now_rfc3339();
     let mut tx = db.pool.begin().await?;
@@ -82,7 +92,7 @@ pub async fn issue(
     .rows_affected();
     if inserted == 0 {
         tx.rollback().await?;
-        return Ok(false);
+        return Ok(Issued::Existing);
     }
     for (position, l) in draft.lines.iter().enumerate() {
         sqlx::query(
@@ -116,7 +126,9 @@ pub async fn issue(
         .await?;
     }
     tx.commit().await?;
-    Ok(true)
+    Ok(Issued::Created {
+        credits_applied: applied,
+    })
 }
 
 async fn with_lines(db: &Db, mut inv: InvoiceRow) -> Result<InvoiceRow, Error> {
@@ -162,29 +174,49 @@ pub async fn find(
     }
 }
 
-/// A page of the customer's invoices, newest period first, and their count.
-pub async fn list(
+/// How many invoices the customer has.
+pub async fn count(db: &Db, customer_id: &str) -> Result<i64, Error> {
+    Ok(
+        sqlx::query("select count(*) as n from invoice where customer_id = $1")
+            .bind(customer_id)
+            .fetch_one(&db.pool)
+            .await?
+            .try_get("n")?,
+    )
+}
+
+/// A page of the customer's invoices, newest period first: `skip` of those
+/// after `after` (all when `None`), then up to `take`. The order is the
+/// composite key (period, invoice_id), both descending, so a walk from
+/// cursor to cursor meets each invoice once.
+pub async fn page(
     db: &Db,
     customer_id: &str,
+    after: Option<&InvoiceCursor>,
     skip: i64,
     take: i64,
-) -> Result<(Vec<InvoiceRow>, i64), Error> {
-    let total: i64 = sqlx::query("select count(*) as n from invoice where customer_id = $1")
-        .bind(customer_id)
-        .fetch_one(&db.pool)
-        .await?
-        .try_get("n")?;
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "select {COLUMNS} from invoice where customer_id = $1 order by period desc limit $2 offset $3"
+) -> Result<Vec<InvoiceRow>, Error> {
+    // Two statements rather than `$4 = '' or …`, so the database can seek
+    // the (customer_id, period) index to the cursor.
+    let keyset = if after.is_some() {
+        "and (period, invoice_id) < ($4, $5)"
+    } else {
+        ""
+    };
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "select {COLUMNS} from invoice where customer_id = $1 {keyset} \
+         order by period desc, invoice_id desc limit $2 offset $3"
     )))
     .bind(customer_id)
     .bind(take)
-    .bind(skip)
-    .fetch_all(&db.pool)
-    .await?;
+    .bind(skip);
+    if let Some(c) = after {
+        q = q.bind(c.period()).bind(c.invoice_id().to_owned());
+    }
+    let rows = q.fetch_all(&db.pool).await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in &rows {
         out.push(with_lines(db, invoice(r)?).await?);
     }
-    Ok((out, total))
+    Ok(out)
 }

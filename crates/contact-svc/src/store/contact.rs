@@ -335,32 +335,37 @@ async fn roles_on(
 }
 
 /// One page of a customer's contacts in id order, each with its roles on
-/// that customer (in name order), and how many contacts it has in all.
+/// that customer (in name order): `take` contacts, `skip` past the id
+/// `after` ('' for the start). Ids are UUIDv7, so the order is creation
+/// order and a walk by `after` meets each contact once while others are
+/// added. The total is [`assigned_count`]'s, counted apart so that it can
+/// be cached.
 /// `in (…)` rather than a correlated `exists`: the bundled SQLite 3.51
 /// applies OFFSET to the role rows of an `exists` form, so pages past the
 /// first skipped the wrong number of contacts.
 pub async fn list(
     db: &Db,
     customer_id: &str,
+    after: &str,
     skip: i64,
     take: i64,
-) -> Result<(i64, Vec<(ContactRow, Vec<String>)>), Error> {
-    let total = assigned_count(&db.pool, customer_id).await?;
+) -> Result<Vec<(ContactRow, Vec<String>)>, Error> {
     let rows = sqlx::query(concat!(
         "select ",
         contact_columns!(),
         " from contact c \
          where c.contact_id in (select r.contact_id from contact_role r where r.customer_id = $1) \
-         order by c.contact_id limit $2 offset $3"
+         and c.contact_id > $2 order by c.contact_id limit $3 offset $4"
     ))
     .bind(customer_id)
+    .bind(after)
     .bind(take)
     .bind(skip)
     .fetch_all(&db.pool)
     .await?;
     let contacts: Vec<ContactRow> = rows.iter().map(contact_row).collect::<Result<_, _>>()?;
     let (Some(first), Some(last)) = (contacts.first(), contacts.last()) else {
-        return Ok((total, Vec::new()));
+        return Ok(Vec::new());
     };
     // The page is a run of ids in order, so its roles are those of the
     // customer between its first and last id: one query, no `in (…)` list.
@@ -386,7 +391,7 @@ pub async fn list(
             (contact, roles)
         })
         .collect();
-    Ok((total, items))
+    Ok(items)
 }
 
 /// Changes the information `info` sets, if the contact holds a role on the

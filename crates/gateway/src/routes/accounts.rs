@@ -105,13 +105,15 @@ pub struct ListQuery {
     #[serde(rename = "planName")]
     #[param(rename = "planName")]
     pub plan_name: Option<String>,
-    /// Items to skip (default 0).
-    #[param(value_type = Option<i64>, minimum = 0)]
+    /// Items to skip (default 0), after `after` when it is given. At most
+    /// 10000 (more answers 400): walk deeper pages with `after`.
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 10000)]
     pub skip: Option<String>,
     /// Items per page: 1..=1000, default 100. More than 1000 answers 400.
     #[param(value_type = Option<i64>, minimum = 1, maximum = 1000)]
     pub take: Option<String>,
-    /// The `nextCursor` of the previous page (keyset paging).
+    /// The `nextCursor` of the previous page (keyset paging): the page
+    /// starts right after it, however many were created meanwhile.
     #[param(pattern = "^[0-9a-f]{32}$")]
     pub after: Option<String>,
 }
@@ -148,13 +150,20 @@ pub async fn fetch_page(
     caller: &Caller,
     q: ListQuery,
 ) -> Result<pb::ListCustomersResponse, Problem> {
-    for (field, value) in [
-        ("parentPartnerID", &q.parent_partner_id),
-        ("after", &q.after),
-    ] {
-        if value.as_deref().is_some_and(|v| !platform::id::is_id(v)) {
-            return Err(Problem::field(field, "must be a 32-character id"));
-        }
+    if q.parent_partner_id
+        .as_deref()
+        .is_some_and(|v| !platform::id::is_id(v))
+    {
+        return Err(Problem::field(
+            "parentPartnerID",
+            "must be a 32-character id",
+        ));
+    }
+    if q.after.as_deref().is_some_and(|v| !platform::id::is_id(v)) {
+        return Err(Problem::field(
+            "after",
+            "is not a cursor this API issued; pass the nextCursor of the previous page",
+        ));
     }
     let (skip, take) = paging(q.skip.as_deref(), q.take.as_deref())?;
     Ok(state

@@ -78,9 +78,12 @@ impl From<pb::Customer> for AccountGetV2 {
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct AccountPageV2 {
+    /// Items on this page.
     pub count: i64,
+    /// Items matching the filter, on every page.
     pub total: i64,
     pub items: Vec<AccountGetV2>,
+    /// Pass as `after` for the next page; absent on the last page.
     #[serde(
         rename = "nextCursor",
         skip_serializing_if = "Option::is_none",

@@ -19,7 +19,7 @@ use utoipa_axum::routes;
 use super::accounts::PaymentType;
 use super::accounts_v2::{AddressV2, CreditCardV2};
 use super::company::AddressViewV2;
-use super::contacts::{PageQuery, issued_id};
+use super::contacts::issued_id;
 use crate::AppState;
 use crate::auth::Caller;
 use crate::extract::{ApiJson, ApiPath as Path, ApiQuery, paging};
@@ -429,14 +429,40 @@ impl From<pb::Invoice> for Invoice {
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct InvoicePage {
+    /// Items on this page.
     pub count: i64,
+    /// Invoices of the customer, on every page.
     pub total: i64,
     pub items: Vec<Invoice>,
+    /// Pass as `after` for the next page; absent on the last page.
+    #[serde(
+        rename = "nextCursor",
+        skip_serializing_if = "Option::is_none",
+        default
+    )]
+    pub next_cursor: Option<String>,
 }
 
-/// The customer's invoices, newest first.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct InvoiceQuery {
+    /// Items to skip (default 0), after `after` when both are given.
+    /// Deeper pages are walked with `after`.
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 10000)]
+    pub skip: Option<String>,
+    /// Items per page: 1..=1000, default 100.
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 1000)]
+    pub take: Option<String>,
+    /// The `nextCursor` of the previous page (keyset paging). Opaque: pass
+    /// it back as it came.
+    #[param(pattern = r"^[2-9][0-9]{3}-(0[1-9]|1[0-2])\.[0-9a-f]{32}$")]
+    pub after: Option<String>,
+}
+
+/// The customer's invoices, newest period first. Walk them with `after`
+/// (the previous page's `nextCursor`): each invoice is met once.
 #[utoipa::path(get, path = "/accounts/{customerID}/invoices", tag = "billing",
-    params(("customerID" = String, Path, description = "The customer's id (an account or a partner)"), PageQuery),
+    params(("customerID" = String, Path, description = "The customer's id (an account or a partner)"), InvoiceQuery),
     responses(
         (status = 200, description = "A page of invoices", body = InvoicePage),
         (status = 400, description = "Bad paging", body = Problem, content_type = "application/problem+json"),
@@ -450,11 +476,13 @@ pub async fn list_invoices(
     State(state): State<AppState>,
     caller: Caller,
     Path(customer_id): Path<String>,
-    ApiQuery(q): ApiQuery<PageQuery>,
+    ApiQuery(q): ApiQuery<InvoiceQuery>,
 ) -> Result<Json<InvoicePage>, Problem> {
     caller.require("billing:read")?;
     let (skip, take) = paging(q.skip.as_deref(), q.take.as_deref())?;
     issued_id(&customer_id)?;
+    // billing-svc parses the cursor (400 naming `after` when it did not
+    // issue it); here it only travels.
     let page = state
         .billing
         .clone()
@@ -462,6 +490,7 @@ pub async fn list_invoices(
             customer_id,
             skip,
             take,
+            after: q.after.unwrap_or_default(),
         }))
         .await?
         .into_inner();
@@ -470,6 +499,7 @@ pub async fn list_invoices(
         count: items.len() as i64,
         total: page.total,
         items,
+        next_cursor: non_empty(page.next_cursor),
     }))
 }
 
@@ -567,14 +597,41 @@ pub struct Credits {
     /// The root distributor: what it allocates is minted, so its balance
     /// never runs short.
     pub unbounded: bool,
+    /// Entries on this page.
     pub count: i64,
+    /// Entries in the ledger, on every page.
     pub total: i64,
     pub items: Vec<CreditEntry>,
+    /// Pass as `after` for the next page of the ledger; absent on the last
+    /// page.
+    #[serde(
+        rename = "nextCursor",
+        skip_serializing_if = "Option::is_none",
+        default
+    )]
+    pub next_cursor: Option<String>,
 }
 
-/// The customer's credit balance and ledger.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LedgerQuery {
+    /// Entries to skip (default 0), after `after` when both are given.
+    /// Deeper pages are walked with `after`.
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 10000)]
+    pub skip: Option<String>,
+    /// Entries per page: 1..=1000, default 100.
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 1000)]
+    pub take: Option<String>,
+    /// The `nextCursor` of the previous page (keyset paging).
+    #[param(pattern = "^[0-9a-f]{32}$")]
+    pub after: Option<String>,
+}
+
+/// The customer's credit balance and ledger, newest entry first. Walk the
+/// ledger with `after` (the previous page's `nextCursor`): each entry is
+/// met once, however many are added meanwhile.
 #[utoipa::path(get, path = "/accounts/{customerID}/credits", tag = "billing",
-    params(("customerID" = String, Path, description = "The customer's id (an account or a partner)"), PageQuery),
+    params(("customerID" = String, Path, description = "The customer's id (an account or a partner)"), LedgerQuery),
     responses(
         (status = 200, description = "The balance and a page of the ledger", body = Credits),
         (status = 400, description = "Bad paging", body = Problem, content_type = "application/problem+json"),
@@ -588,7 +645,7 @@ pub async fn get_credits(
     State(state): State<AppState>,
     caller: Caller,
     Path(customer_id): Path<String>,
-    ApiQuery(q): ApiQuery<PageQuery>,
+    ApiQuery(q): ApiQuery<LedgerQuery>,
 ) -> Result<Json<Credits>, Problem> {
     caller.require("billing:read")?;
     let (skip, take) = paging(q.skip.as_deref(), q.take.as_deref())?;
@@ -600,6 +657,7 @@ pub async fn get_credits(
             customer_id,
             skip,
             take,
+            after: q.after.unwrap_or_default(),
         }))
         .await?
         .into_inner();
@@ -612,6 +670,7 @@ pub async fn get_credits(
         count: items.len() as i64,
         total: c.total,
         items,
+        next_cursor: non_empty(c.next_cursor),
     }))
 }
 

@@ -139,27 +139,51 @@ impl From<pb::Contact> for ContactGetV2 {
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ContactPage {
+    /// Items on this page.
     pub count: i64,
+    /// The customer's contacts, on every page.
     pub total: i64,
     pub items: Vec<ContactGet>,
+    /// Pass as `after` for the next page; absent on the last page.
+    #[serde(
+        rename = "nextCursor",
+        skip_serializing_if = "Option::is_none",
+        default
+    )]
+    pub next_cursor: Option<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ContactPageV2 {
+    /// Items on this page.
     pub count: i64,
+    /// The customer's contacts, on every page.
     pub total: i64,
     pub items: Vec<ContactGetV2>,
+    /// Pass as `after` for the next page; absent on the last page.
+    #[serde(
+        rename = "nextCursor",
+        skip_serializing_if = "Option::is_none",
+        default
+    )]
+    pub next_cursor: Option<String>,
 }
 
+/// Contacts in id (creation) order: `skip`/`take` as the reference pages
+/// them, or `after` the previous page's `nextCursor` (keyset), whose cost
+/// does not grow with depth; `skip` then counts past the cursor.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
-    /// Items to skip (default 0).
-    #[param(value_type = Option<i64>, minimum = 0)]
+    /// Items to skip (default 0); deeper than 10000, walk with `after`.
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 10000)]
     pub skip: Option<String>,
     /// Items per page: 1..=1000, default 100.
     #[param(value_type = Option<i64>, minimum = 1, maximum = 1000)]
     pub take: Option<String>,
+    /// The `nextCursor` of the previous page.
+    #[param(value_type = Option<String>)]
+    pub after: Option<String>,
 }
 
 async fn list(
@@ -170,6 +194,10 @@ async fn list(
 ) -> Result<pb::ListContactsResponse, Problem> {
     caller.require("contacts:read")?;
     let (skip, take) = paging(q.skip.as_deref(), q.take.as_deref())?;
+    // A cursor is the id a page ended on: anything else was never issued.
+    if q.after.as_deref().is_some_and(|a| !platform::id::is_id(a)) {
+        return Err(Problem::field("after", "is not a cursor this API issued"));
+    }
     rules(state, caller, &customer_id).await?;
     Ok(state
         .contact
@@ -178,6 +206,7 @@ async fn list(
             customer_id,
             skip,
             take,
+            after: q.after.unwrap_or_default(),
         }))
         .await?
         .into_inner())
@@ -188,7 +217,7 @@ async fn list(
     params(("customerID" = String, Path, description = "The customer's id"), PageQuery),
     responses(
         (status = 200, description = "A page of contacts", body = ContactPage),
-        (status = 400, description = "Bad paging", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Bad paging or cursor", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks contacts:read", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such customer below the caller", body = Problem, content_type = "application/problem+json"),
@@ -207,6 +236,7 @@ pub async fn list_contacts_v1(
         count: items.len() as i64,
         total: page.total,
         items,
+        next_cursor: Some(page.next_cursor).filter(|c| !c.is_empty()),
     }))
 }
 
@@ -215,7 +245,7 @@ pub async fn list_contacts_v1(
     params(("customerID" = String, Path, description = "The customer's id"), PageQuery),
     responses(
         (status = 200, description = "A page of contacts", body = ContactPageV2),
-        (status = 400, description = "Bad paging", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Bad paging or cursor", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks contacts:read", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such customer below the caller", body = Problem, content_type = "application/problem+json"),
@@ -234,6 +264,7 @@ pub async fn list_contacts_v2(
         count: items.len() as i64,
         total: page.total,
         items,
+        next_cursor: Some(page.next_cursor).filter(|c| !c.is_empty()),
     }))
 }
 

@@ -77,23 +77,38 @@ impl From<pb::FailedSetup> for FailedSetup {
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct FailedSetupPage {
+    /// Items on this page.
     pub count: i64,
+    /// Failed setups below the caller, on every page.
     pub total: i64,
     pub items: Vec<FailedSetup>,
+    /// Pass as `after` for the next page; absent on the last page.
+    #[serde(
+        rename = "nextCursor",
+        skip_serializing_if = "Option::is_none",
+        default
+    )]
+    pub next_cursor: Option<String>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
-    /// Items to skip (default 0).
-    #[param(value_type = Option<i64>, minimum = 0)]
+    /// Items to skip (default 0), after `after` when it is given. At most
+    /// 10000 (more answers 400): walk deeper pages with `after`.
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 10000)]
     pub skip: Option<String>,
     /// Items per page: 1..=1000, default 100.
     #[param(value_type = Option<i64>, minimum = 1, maximum = 1000)]
     pub take: Option<String>,
+    /// The `nextCursor` of the previous page (keyset paging): the page
+    /// starts right after it, however many were kept meanwhile.
+    #[param(pattern = "^[0-9a-f]{32}$")]
+    pub after: Option<String>,
 }
 
-/// The failed setups below the caller, newest first.
+/// The failed setups below the caller, newest first. Walk with `after`
+/// (each page's `nextCursor`) to see each once while new ones are kept.
 #[utoipa::path(get, path = "/accounts/failedSetups", tag = "accounts", params(PageQuery),
     responses(
         (status = 200, description = "Failed setups", body = FailedSetupPage),
@@ -109,15 +124,21 @@ pub async fn list_failed_setups(
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<FailedSetupPage>, Problem> {
     caller.require("accounts:read")?;
+    if q.after.as_deref().is_some_and(|v| !platform::id::is_id(v)) {
+        return Err(Problem::field(
+            "after",
+            "is not a cursor this API issued; pass the nextCursor of the previous page",
+        ));
+    }
     let (skip, take) = paging(q.skip.as_deref(), q.take.as_deref())?;
     let page = state
         .account
         .clone()
-        .list_failed_setups(
-            caller
-                .ctx
-                .request(pb::ListFailedSetupsRequest { skip, take }),
-        )
+        .list_failed_setups(caller.ctx.request(pb::ListFailedSetupsRequest {
+            skip,
+            take,
+            after: q.after.unwrap_or_default(),
+        }))
         .await?
         .into_inner();
     let items: Vec<FailedSetup> = page.items.into_iter().map(FailedSetup::from).collect();
@@ -125,6 +146,7 @@ pub async fn list_failed_setups(
         count: items.len() as i64,
         total: page.total,
         items,
+        next_cursor: Some(page.next_cursor).filter(|c| !c.is_empty()),
     }))
 }
 

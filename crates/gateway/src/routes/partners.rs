@@ -10,13 +10,13 @@ use axum::response::{IntoResponse, Response};
 use proto::account::v1 as account;
 use proto::auth::v1 as auth;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::auth::{Caller, access_key};
-use crate::extract::{ApiJson, ApiPath as Path};
+use crate::extract::{ApiJson, ApiPath as Path, ApiQuery, paging};
 use crate::problem::Problem;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -67,9 +67,33 @@ impl From<auth::AccessRequest> for ApiAccess {
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ApiAccessPage {
+    /// Items on this page.
     pub count: i64,
+    /// The partner's requests, on every page.
     pub total: i64,
     pub items: Vec<ApiAccess>,
+    /// Pass as `after` for the next page; absent on the last page.
+    #[serde(
+        rename = "nextCursor",
+        skip_serializing_if = "Option::is_none",
+        default
+    )]
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ApiAccessQuery {
+    /// Items to skip (default 0), after `after` when it is given. At most
+    /// 10000 (more answers 400): walk deeper pages with `after`.
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 10000)]
+    pub skip: Option<String>,
+    /// Items per page: 1..=1000, default 100.
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 1000)]
+    pub take: Option<String>,
+    /// The `nextCursor` of the previous page (keyset paging). Opaque: auth-svc
+    /// judges it, and one it did not issue answers 400 naming `after`.
+    pub after: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -117,9 +141,10 @@ pub async fn request_api_access(
 
 /// A partner's API access requests, newest first.
 #[utoipa::path(get, path = "/partners/{customerID}/apiAccess", tag = "partners",
-    params(("customerID" = String, Path, description = "The partner's id")),
+    params(("customerID" = String, Path, description = "The partner's id"), ApiAccessQuery),
     responses(
         (status = 200, description = "Requests", body = ApiAccessPage),
+        (status = 400, description = "Bad paging", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks clients:manage-own and clients:manage-all", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such partner below the caller", body = Problem, content_type = "application/problem+json"),
@@ -130,24 +155,27 @@ pub async fn list_api_access(
     State(state): State<AppState>,
     caller: Caller,
     Path(customer_id): Path<String>,
+    ApiQuery(q): ApiQuery<ApiAccessQuery>,
 ) -> Result<Json<ApiAccessPage>, Problem> {
     caller.require_any(&["clients:manage-own", "clients:manage-all"])?;
-    let requests = state
+    let (skip, take) = paging(q.skip.as_deref(), q.take.as_deref())?;
+    let page = state
         .auth
         .clone()
-        .list_api_access(
-            caller
-                .ctx
-                .request(auth::ListApiAccessRequest { customer_id }),
-        )
+        .list_api_access(caller.ctx.request(auth::ListApiAccessRequest {
+            customer_id,
+            skip,
+            take,
+            after: q.after.unwrap_or_default(),
+        }))
         .await?
-        .into_inner()
-        .requests;
-    let items: Vec<ApiAccess> = requests.into_iter().map(ApiAccess::from).collect();
+        .into_inner();
+    let items: Vec<ApiAccess> = page.requests.into_iter().map(ApiAccess::from).collect();
     Ok(Json(ApiAccessPage {
         count: items.len() as i64,
-        total: items.len() as i64,
+        total: page.total,
         items,
+        next_cursor: Some(page.next_cursor).filter(|c| !c.is_empty()),
     }))
 }
 
