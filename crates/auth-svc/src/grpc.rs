@@ -29,13 +29,13 @@ use crate::State;
 use crate::domain::access::{
     AccessStatus, ContactIds, Manage, Viewer, is_customer_path, may_hold_clients, may_manage,
 };
-use crate::domain::page::Page;
 use crate::domain::secret::{StoredSecret, new_token, token_hash};
 use crate::domain::{ClientId, ClientName, GracePeriod, Scope, Secret};
 use crate::error::Error;
 use crate::store::access_request::{self, AccessRequestRow};
 use crate::store::client::{self, ClientRow, ListFilter, NewClient, Removal, Visible};
 use crate::store::token::{self, NewToken};
+use platform::paging::Page;
 
 pub struct AuthApi {
     pub state: State,

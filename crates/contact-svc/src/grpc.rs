@@ -18,8 +18,8 @@ use tonic::{Request, Response, Status};
 
 use crate::State;
 use crate::domain::{
-    CellularPhone, Culture, Email, Kind, Login, PERMISSIONS, Page, Password, PersonName, Phone,
-    Policy, ROLES, Role, UsersMax, parse_roles, permissions_of,
+    CellularPhone, Culture, Email, Kind, Login, PERMISSIONS, Password, PersonName, Phone, Policy,
+    ROLES, Role, UsersMax, parse_roles, permissions_of,
 };
 use crate::error::Error;
 use crate::store::contact::{self, Answer, ContactInfo, NewContact};
@@ -398,15 +398,8 @@ impl pb::contact_service_server::ContactService for ContactApi {
         let r = req.into_inner();
         let mut v = Violations::new();
         v.require_id("customerID", &r.customer_id);
-        let page = match Page::parse(r.skip, r.take, &r.after) {
-            Ok(page) => Some(page),
-            Err(problems) => {
-                for (field, problem) in problems {
-                    v.add(field, problem);
-                }
-                None
-            }
-        };
+        let page =
+            platform::paging::Page::parse(&mut v, r.skip, r.take, &r.after, platform::id::is_id);
         let (Some(page), true) = (page, v.is_empty()) else {
             return Err(Error::Invalid(v.into_vec()).into());
         };
@@ -419,12 +412,7 @@ impl pb::contact_service_server::ContactService for ContactApi {
             page.take() + 1,
         )
         .await?;
-        let more = items.len() as i64 > page.take();
-        items.truncate(page.take() as usize);
-        let next_cursor = match items.last() {
-            Some((row, _)) if more => row.contact_id.clone(),
-            _ => String::new(),
-        };
+        let next_cursor = page.cut(&mut items, |(row, _)| &row.contact_id);
         // The customer decides the whole set: no filter beside the scope.
         let total = paging::total(
             &self.state.cache,

@@ -4,7 +4,6 @@
 //! API access requests of partners; [`page`] how their lists are paged.
 
 pub mod access;
-pub mod page;
 pub mod scope;
 pub mod secret;
 

@@ -1,11 +1,9 @@
 //! Contact rules from the reference tables: each type parses or says why not.
 
 mod limit;
-mod page;
 mod password;
 mod role;
 pub use limit::UsersMax;
-pub use page::Page;
 pub use password::{Password, Policy};
 pub use role::{Kind, PERMISSIONS, ROLES, Role, parse_roles, permissions_of};
 
