@@ -1506,7 +1506,11 @@ impl pb::account_service_server::AccountService for AccountApi {
             .await?;
         let plan = plan_of(&c)?;
         let overrides = store_limit::overrides(&self.state.db, &c.customer_id).await?;
-        let users_used = self.users_used(&ctx, &c, plan).await?;
+        let users_used = if req.get_ref().without_usage {
+            None
+        } else {
+            self.users_used(&ctx, &c, plan).await?
+        };
         let items = limit::in_force(plan, &overrides)
             .iter()
             .map(|l| limit_to_pb(l, users_used.filter(|_| l.name == USERS_MAX)))
@@ -3223,6 +3227,7 @@ mod tests {
                 &mine,
                 pb::ListLimitsRequest {
                     customer_id: theirs.customer_id.clone(),
+                    without_usage: false,
                 },
             ))
             .await

@@ -240,6 +240,8 @@ async fn rate_limit(
                     ctx.internal()
                         .request(proto::account::v1::ListLimitsRequest {
                             customer_id: principal.customer_id.clone(),
+                            // Two values are all it needs: no contact count.
+                            without_usage: true,
                         }),
                 )
                 .await;

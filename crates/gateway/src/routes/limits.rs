@@ -189,7 +189,10 @@ pub async fn list_limits(
     let l = state
         .account
         .clone()
-        .list_limits(caller.ctx.request(pb::ListLimitsRequest { customer_id }))
+        .list_limits(caller.ctx.request(pb::ListLimitsRequest {
+            customer_id,
+            without_usage: false,
+        }))
         .await?
         .into_inner();
     let items: Vec<Limit> = l.items.into_iter().map(Limit::from).collect();
