@@ -134,6 +134,10 @@ impl Problem {
     /// Renames fields as one API version spells them (v1's `street` is v2's
     /// `addressLine1`).
     pub fn rename_fields(mut self, rename: impl Fn(&str) -> String) -> Self {
+        // A problem without field errors (a 503, a 404) keeps its detail.
+        if self.errors.is_empty() {
+            return self;
+        }
         for e in &mut self.errors {
             e.field = rename(&e.field);
         }
@@ -143,9 +147,6 @@ impl Problem {
             .map(|e| format!("{}: {}", e.field, e.message))
             .collect::<Vec<_>>()
             .join("; ");
-        if self.detail.is_empty() {
-            self.detail = "the request is invalid".into();
-        }
         self
     }
 }
@@ -307,5 +308,16 @@ mod tests {
         let body = serde_json::to_value(&p).unwrap_or_default();
         assert!(body.get("balance").is_none(), "{body}");
         assert!(body.get("currency").is_none(), "{body}");
+    }
+
+    #[test]
+    fn renaming_fields_keeps_the_detail_of_a_problem_without_fields() {
+        let p = Problem::from(tonic::Status::unavailable("billing is down"))
+            .rename_fields(str::to_owned);
+        assert_eq!(p.status, 503);
+        assert_eq!(p.detail, "a service is unavailable; retry later");
+        let mut p = Problem::field("street", "is required");
+        p = p.rename_fields(|f| f.replace("street", "addressLine1"));
+        assert_eq!(p.detail, "addressLine1: is required");
     }
 }
