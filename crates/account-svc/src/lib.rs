@@ -21,7 +21,7 @@ use proto::account::v1::account_service_server::AccountServiceServer;
 use proto::auth::v1::auth_service_client::AuthServiceClient;
 use proto::billing::v1::billing_service_client::BillingServiceClient;
 use proto::contact::v1::contact_service_client::ContactServiceClient;
-use tonic::transport::Channel;
+use platform::grpc::Peer;
 
 pub const MIGRATIONS: &[Migration] = &[
     Migration {
@@ -70,18 +70,18 @@ pub const MIGRATIONS: &[Migration] = &[
 /// The services account-svc calls.
 #[derive(Clone)]
 pub struct Peers {
-    pub contacts: ContactServiceClient<Channel>,
-    pub billing: BillingServiceClient<Channel>,
-    pub auth: AuthServiceClient<Channel>,
+    pub contacts: ContactServiceClient<Peer>,
+    pub billing: BillingServiceClient<Peer>,
+    pub auth: AuthServiceClient<Peer>,
 }
 
 impl Peers {
     /// Lazy channels: a peer that is down fails calls, not the start.
     pub fn connect(contact_url: &str, billing_url: &str, auth_url: &str) -> anyhow::Result<Self> {
         Ok(Self {
-            contacts: ContactServiceClient::new(platform::grpc::channel(contact_url)?),
-            billing: BillingServiceClient::new(platform::grpc::channel(billing_url)?),
-            auth: AuthServiceClient::new(platform::grpc::channel(auth_url)?),
+            contacts: ContactServiceClient::new(platform::grpc::peer(contact_url)?),
+            billing: BillingServiceClient::new(platform::grpc::peer(billing_url)?),
+            auth: AuthServiceClient::new(platform::grpc::peer(auth_url)?),
         })
     }
 }
@@ -89,9 +89,9 @@ impl Peers {
 #[derive(Clone)]
 pub struct State {
     pub db: Db,
-    pub contacts: ContactServiceClient<Channel>,
-    pub billing: BillingServiceClient<Channel>,
-    pub auth: AuthServiceClient<Channel>,
+    pub contacts: ContactServiceClient<Peer>,
+    pub billing: BillingServiceClient<Peer>,
+    pub auth: AuthServiceClient<Peer>,
     /// Shared with the gateway: account-svc deletes a customer's cached
     /// limits ([`platform::cache::limits_key`]) whenever they change.
     pub cache: Cache,

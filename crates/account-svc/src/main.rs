@@ -6,7 +6,7 @@ use platform::config::var_or;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    platform::telemetry::init();
+    let telemetry = platform::telemetry::init("account-svc");
     let storage = platform::config::Storage::from_env();
     if std::env::args().nth(1).as_deref() == Some("migrate") {
         // Only the schema: migrating needs neither Redis nor the peers.
@@ -24,5 +24,9 @@ async fn main() -> anyhow::Result<()> {
     let state = account_svc::State::open(&storage, peers, cache).await?;
     let listener =
         tokio::net::TcpListener::bind(var_or("ACCOUNT_SVC_ADDR", "127.0.0.1:50051")).await?;
-    account_svc::serve(listener, state, platform::shutdown::signal()).await
+    // The metrics port lives until the process exits.
+    platform::metrics::serve_from_env(std::future::pending()).await?;
+    let served = account_svc::serve(listener, state, platform::shutdown::signal()).await;
+    telemetry.shutdown();
+    served
 }

@@ -1046,8 +1046,8 @@ mod tests {
         let state = State::open(
             &storage(dir),
             platform::cache::Cache::in_memory(),
-            ContactServiceClient::new(contacts),
-            AccountServiceClient::new(accounts),
+            ContactServiceClient::new(platform::grpc::Traced(contacts)),
+            AccountServiceClient::new(platform::grpc::Traced(accounts)),
         )
         .await
         .expect("open");

@@ -19,7 +19,7 @@ use platform::cache::Cache;
 use platform::db::{Db, Migration};
 use proto::account::v1::account_service_client::AccountServiceClient;
 use proto::contact::v1::contact_service_client::ContactServiceClient;
-use tonic::transport::Channel;
+use platform::grpc::Peer;
 
 use crate::domain::ServerKey;
 
@@ -55,10 +55,10 @@ pub struct State {
     cache: Cache,
     /// Roles and their permissions live in contact-svc; a token's are looked
     /// up there at issue and again on every Authenticate.
-    contacts: ContactServiceClient<Channel>,
+    contacts: ContactServiceClient<Peer>,
     /// The hierarchy lives in account-svc: customer paths, and whether a
     /// customer is within a principal's subtree.
-    accounts: AccountServiceClient<Channel>,
+    accounts: AccountServiceClient<Peer>,
     /// The HMAC key client secrets are stored under.
     key: ServerKey,
     token_ttl: Duration,
@@ -70,8 +70,8 @@ impl State {
     pub async fn open(
         storage: &platform::config::Storage,
         cache: Cache,
-        contacts: ContactServiceClient<Channel>,
-        accounts: AccountServiceClient<Channel>,
+        contacts: ContactServiceClient<Peer>,
+        accounts: AccountServiceClient<Peer>,
     ) -> anyhow::Result<Self> {
         let token_ttl = token_ttl(platform::config::var("TOKEN_TTL_SECONDS").as_deref())
             .map_err(anyhow::Error::msg)?;

@@ -7,7 +7,7 @@ use proto::contact::v1::contact_service_client::ContactServiceClient;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    platform::telemetry::init();
+    let telemetry = platform::telemetry::init("auth-svc");
     let storage = platform::config::Storage::from_env();
     if std::env::args().nth(1).as_deref() == Some("migrate") {
         // Only the schema: migrating needs neither Redis nor the peers.
@@ -16,13 +16,17 @@ async fn main() -> anyhow::Result<()> {
     }
     let addr = platform::config::var_or("AUTH_SVC_ADDR", "127.0.0.1:50054");
     let contact_url = platform::config::var_or("CONTACT_SVC_URL", "http://127.0.0.1:50052");
-    let contacts = ContactServiceClient::new(platform::grpc::channel(&contact_url)?);
+    let contacts = ContactServiceClient::new(platform::grpc::peer(&contact_url)?);
     let account_url = platform::config::var_or("ACCOUNT_SVC_URL", "http://127.0.0.1:50051");
-    let accounts = AccountServiceClient::new(platform::grpc::channel(&account_url)?);
+    let accounts = AccountServiceClient::new(platform::grpc::peer(&account_url)?);
     let cache =
         platform::cache::Cache::connect(storage.redis_url.as_deref(), &storage.schema_prefix)
             .await?;
     let state = auth_svc::State::open(&storage, cache, contacts, accounts).await?;
     let listener = tokio::net::TcpListener::bind(&addr).await?;
-    auth_svc::serve(listener, state, platform::shutdown::signal()).await
+    // The metrics port lives until the process exits.
+    platform::metrics::serve_from_env(std::future::pending()).await?;
+    let served = auth_svc::serve(listener, state, platform::shutdown::signal()).await;
+    telemetry.shutdown();
+    served
 }

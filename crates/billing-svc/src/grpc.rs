@@ -446,7 +446,7 @@ mod tests {
             redis_url: None,
         };
         let accounts =
-            proto::account::v1::account_service_client::AccountServiceClient::new(accounts);
+            proto::account::v1::account_service_client::AccountServiceClient::new(platform::grpc::Traced(accounts));
         let state = State::open(&storage, accounts, platform::cache::Cache::in_memory())
             .await
             .expect("open");

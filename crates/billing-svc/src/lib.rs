@@ -22,7 +22,7 @@ use std::sync::Arc;
 use platform::cache::Cache;
 use platform::db::{Db, Migration};
 use proto::account::v1::account_service_client::AccountServiceClient;
-use tonic::transport::Channel;
+use platform::grpc::Peer;
 
 use crate::processor::{CardProcessor, SandboxProcessor};
 
@@ -51,7 +51,7 @@ pub struct State {
     pub db: Db,
     pub processor: Arc<dyn CardProcessor>,
     /// account-svc: who a customer is, where it sits in the tree, its plan.
-    pub accounts: AccountServiceClient<Channel>,
+    pub accounts: AccountServiceClient<Peer>,
     /// The lists' totals, counted once per change ([`totals`]); shared with
     /// the other services when Redis is configured.
     pub cache: Cache,
@@ -62,7 +62,7 @@ impl State {
     /// cards with the sandbox processor.
     pub async fn open(
         storage: &platform::config::Storage,
-        accounts: AccountServiceClient<Channel>,
+        accounts: AccountServiceClient<Peer>,
         cache: Cache,
     ) -> anyhow::Result<Self> {
         Ok(Self {

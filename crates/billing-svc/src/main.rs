@@ -13,9 +13,9 @@ use proto::account::v1::account_service_client::AccountServiceClient;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    platform::telemetry::init();
+    let telemetry = platform::telemetry::init("billing-svc");
     let storage = platform::config::Storage::from_env();
-    let accounts = AccountServiceClient::new(platform::grpc::channel(&var_or(
+    let accounts = AccountServiceClient::new(platform::grpc::peer(&var_or(
         "ACCOUNT_SVC_URL",
         "http://127.0.0.1:50051",
     ))?);
@@ -54,5 +54,9 @@ async fn main() -> anyhow::Result<()> {
     }
     let listener =
         tokio::net::TcpListener::bind(var_or("BILLING_SVC_ADDR", "127.0.0.1:50053")).await?;
-    billing_svc::serve(listener, state, platform::shutdown::signal()).await
+    // The metrics port lives until the process exits.
+    platform::metrics::serve_from_env(std::future::pending()).await?;
+    let served = billing_svc::serve(listener, state, platform::shutdown::signal()).await;
+    telemetry.shutdown();
+    served
 }

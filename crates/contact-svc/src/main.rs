@@ -3,7 +3,7 @@
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    platform::telemetry::init();
+    let telemetry = platform::telemetry::init("contact-svc");
     let storage = platform::config::Storage::from_env();
     let addr = platform::config::var_or("CONTACT_SVC_ADDR", "127.0.0.1:50052");
     if std::env::args().nth(1).as_deref() == Some("migrate") {
@@ -16,5 +16,9 @@ async fn main() -> anyhow::Result<()> {
             .await?;
     let state = contact_svc::State::open(&storage, cache).await?;
     let listener = tokio::net::TcpListener::bind(&addr).await?;
-    contact_svc::serve(listener, state, platform::shutdown::signal()).await
+    // The metrics port lives until the process exits.
+    platform::metrics::serve_from_env(std::future::pending()).await?;
+    let served = contact_svc::serve(listener, state, platform::shutdown::signal()).await;
+    telemetry.shutdown();
+    served
 }

@@ -1,8 +1,8 @@
 //! The gateway's tower stack. Layers run top to bottom for a request.
 
 use axum::Router;
-use axum::extract::Request;
-use axum::http::{HeaderName, HeaderValue};
+use axum::extract::{MatchedPath, Request};
+use axum::http::{HeaderName, HeaderValue, Method};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use tower::ServiceBuilder;
@@ -37,11 +37,18 @@ pub fn app(state: AppState) -> Router {
             .layer(SetRequestIdLayer::new(X_REQUEST_ID, MakeRequestUuid))
             // 2. ...and the response echoes it.
             .layer(PropagateRequestIdLayer::new(X_REQUEST_ID))
-            // 3. One span per request, carrying the id, for the logs.
-            .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
-                let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
-                tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id)
-            }))
+            // 3. One server span per request, continuing the client's trace
+            //    when it sends a traceparent, carrying the id for the logs;
+            //    and the request counters and latency histogram per route.
+            .layer(TraceLayer::new_for_http().make_span_with(http_span).on_response(
+                |res: &Response, _latency: std::time::Duration, span: &tracing::Span| {
+                    span.record("http.response.status_code", res.status().as_u16());
+                    if res.status().is_server_error() {
+                        span.record("otel.status_code", "ERROR");
+                    }
+                },
+            ))
+            .layer(middleware::from_fn(record_metrics))
             // 4. Problem documents read the id from here.
             .layer(middleware::from_fn(request_id_scope))
             // 5. Authenticated requests answer with their rate limit.
@@ -56,6 +63,79 @@ pub fn app(state: AppState) -> Router {
             // 9. Bodies beyond what any route takes are refused unread.
             .layer(tower_http::limit::RequestBodyLimitLayer::new(BODY_LIMIT)),
     )
+}
+
+/// The route template (`/v1/api/accounts/{id}`), never the path itself, so
+/// labels stay bounded; requests no route matched share one label.
+fn route_of(req: &Request) -> String {
+    req.extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned())
+}
+
+/// Methods outside the standard set share one label.
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}
+
+fn http_span(req: &Request) -> tracing::Span {
+    let id = req
+        .headers()
+        .get(&X_REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let method = method_label(req.method());
+    let route = route_of(req);
+    let span = tracing::info_span!(
+        "http",
+        otel.name = format!("{method} {route}"),
+        otel.kind = "server",
+        otel.status_code = tracing::field::Empty,
+        http.request.method = method,
+        http.route = %route,
+        url.path = %req.uri().path(),
+        http.response.status_code = tracing::field::Empty,
+        request_id = %id,
+        trace_id = tracing::field::Empty,
+    );
+    platform::telemetry::continue_trace(&span, req.headers());
+    span
+}
+
+/// `http_server_requests_total{method,route,status}`,
+/// `http_server_request_duration_seconds{method,route}` and
+/// `http_server_requests_in_flight`.
+async fn record_metrics(req: Request, next: Next) -> Response {
+    let method = method_label(req.method());
+    let route = route_of(&req);
+    let start = std::time::Instant::now();
+    let in_flight = metrics::gauge!("http_server_requests_in_flight");
+    in_flight.increment(1.0);
+    let res = next.run(req).await;
+    in_flight.decrement(1.0);
+    metrics::counter!(
+        "http_server_requests_total",
+        "method" => method,
+        "route" => route.clone(),
+        "status" => res.status().as_u16().to_string(),
+    )
+    .increment(1);
+    metrics::histogram!(
+        "http_server_request_duration_seconds",
+        "method" => method,
+        "route" => route,
+    )
+    .record(start.elapsed().as_secs_f64());
+    res
 }
 
 /// Where the [`crate::auth::Caller`] extractor leaves its rate-limit

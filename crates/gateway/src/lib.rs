@@ -41,7 +41,7 @@ pub struct Upstreams {
 }
 
 /// A service's channel, marking replayed answers (`idempotency::Replay`).
-pub type Upstream = idempotency::Replay<Channel>;
+pub type Upstream = idempotency::Replay<platform::grpc::Peer>;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -56,6 +56,9 @@ pub struct AppState {
     pub request_timeout: Duration,
     /// Per-client API budgets and the token endpoint's failure budgets.
     pub limiter: Arc<ratelimit::RateLimiter>,
+    /// Set on shutdown: `/health/ready` answers 503 while requests are
+    /// still served, so the load balancer stops sending new ones first.
+    pub draining: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl AppState {
@@ -69,10 +72,10 @@ impl AppState {
         let billing = platform::grpc::channel(&upstreams.billing)?;
         let auth = platform::grpc::channel(&upstreams.auth)?;
         Ok(Self {
-            account: AccountServiceClient::new(idempotency::Replay(account.clone())),
-            contact: ContactServiceClient::new(idempotency::Replay(contact.clone())),
-            billing: BillingServiceClient::new(idempotency::Replay(billing.clone())),
-            auth: AuthServiceClient::new(idempotency::Replay(auth.clone())),
+            account: AccountServiceClient::new(idempotency::Replay(platform::grpc::Traced(account.clone()))),
+            contact: ContactServiceClient::new(idempotency::Replay(platform::grpc::Traced(contact.clone()))),
+            billing: BillingServiceClient::new(idempotency::Replay(platform::grpc::Traced(billing.clone()))),
+            auth: AuthServiceClient::new(idempotency::Replay(platform::grpc::Traced(auth.clone()))),
             health: vec![
                 ("partner.account.v1.AccountService", account),
                 ("partner.contact.v1.ContactService", contact),
@@ -80,21 +83,33 @@ impl AppState {
                 ("partner.auth.v1.AuthService", auth),
             ],
             limiter: Arc::new(ratelimit::RateLimiter::new(cache.clone())),
+            draining: Arc::default(),
             cache,
             request_timeout,
         })
     }
 }
 
-/// Serves the gateway on `listener` until `shutdown`, then lets in-flight
-/// requests finish.
+/// Serves the gateway on `listener` until `shutdown`; then reports
+/// not-ready for [`platform::shutdown::drain_delay`] while still serving,
+/// then stops accepting and lets in-flight requests finish.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
+    platform::metrics::install();
     tracing::info!(%addr, "gateway listening");
+    let draining = state.draining.clone();
+    let shutdown = async move {
+        shutdown.await;
+        draining.store(true, std::sync::atomic::Ordering::Relaxed);
+        let drain = platform::shutdown::drain_delay();
+        tracing::info!(?drain, "gateway not ready; draining");
+        tokio::time::sleep(drain).await;
+        tracing::info!("gateway stops accepting; finishing in-flight requests");
+    };
     axum::serve(
         listener,
         layers::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),

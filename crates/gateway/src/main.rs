@@ -9,7 +9,7 @@ use platform::config::{var, var_or};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    platform::telemetry::init();
+    let telemetry = platform::telemetry::init("gateway");
     let storage = platform::config::Storage::from_env();
     let upstreams = gateway::Upstreams {
         account: var_or("ACCOUNT_SVC_URL", "http://127.0.0.1:50051"),
@@ -31,5 +31,9 @@ async fn main() -> anyhow::Result<()> {
         Duration::from_secs(timeout.clamp(1, 300)),
     )?;
     let listener = tokio::net::TcpListener::bind(var_or("GATEWAY_ADDR", "127.0.0.1:8080")).await?;
-    gateway::serve(listener, state, platform::shutdown::signal()).await
+    // The metrics port lives until the process exits.
+    platform::metrics::serve_from_env(std::future::pending()).await?;
+    let served = gateway::serve(listener, state, platform::shutdown::signal()).await;
+    telemetry.shutdown();
+    served
 }

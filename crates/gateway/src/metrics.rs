@@ -1,6 +1,7 @@
-//! `/metrics`: the gateway's Prometheus text exposition. Today it carries
-//! what rate limiting needs operators to see: decisions by outcome and by
-//! where the budget was kept, and whether Redis is answering.
+//! `/metrics`: the gateway's Prometheus text exposition: what this gateway
+//! counts itself (rate-limit decisions by outcome and by where the budget
+//! was kept, whether Redis answers), then the process's recorder
+//! ([`platform::metrics`]: HTTP routes, gRPC methods, caches, pools).
 
 use std::fmt::Write as _;
 use std::sync::atomic::Ordering;
@@ -45,10 +46,11 @@ pub async fn render(state: AppState) -> impl IntoResponse {
         state.cache.redis_fallbacks_total(),
         u8::from(state.cache.is_redis()),
     );
+    out.push_str(&platform::metrics::render());
     (
         [(
             header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
+            platform::metrics::CONTENT_TYPE,
         )],
         out,
     )

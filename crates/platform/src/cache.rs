@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use redis::AsyncCommands as _;
+use tracing::Instrument as _;
 
 /// The longest one Redis call may take before it counts as a failure.
 const REDIS_TIMEOUT: Duration = Duration::from_millis(300);
@@ -135,6 +136,7 @@ impl Cache {
         let error = match tokio::time::timeout(REDIS_TIMEOUT, call(conn.clone())).await {
             Ok(Ok(v)) => {
                 if h.fallback.swap(false, Ordering::Relaxed) {
+                    metrics::gauge!("cache_redis_fallback").set(0.0);
                     tracing::info!("redis answers again; shared caching and rate limits resume");
                 }
                 return Some(v);
@@ -146,6 +148,8 @@ impl Cache {
         h.down_until.store(h.now_ms() + retry_ms, Ordering::Relaxed);
         if !h.fallback.swap(true, Ordering::Relaxed) {
             h.fallbacks.fetch_add(1, Ordering::Relaxed);
+            metrics::gauge!("cache_redis_fallback").set(1.0);
+            metrics::counter!("cache_redis_fallbacks_total").increment(1);
             tracing::warn!(
                 error,
                 "redis is unreachable; caching falls back to the source and rate limits to this process until it answers"
@@ -169,6 +173,7 @@ impl Cache {
     ) -> Option<(bool, i64)> {
         static SCRIPT: OnceLock<redis::Script> = OnceLock::new();
         let script = SCRIPT.get_or_init(|| redis::Script::new(GCRA_LUA));
+        let span = self.span("EVALSHA", kind(key));
         let key = format!("{}{key}", self.prefix);
         let (granted, ahead): (i64, i64) = self
             .redis(|mut c| async move {
@@ -180,11 +185,38 @@ impl Cache {
                     .invoke_async(&mut c)
                     .await
             })
+            .instrument(span)
             .await?;
         Some((granted == 1, ahead))
     }
 
     pub async fn get(&self, key: &str) -> Option<String> {
+        let kind = kind(key);
+        let span = self.span("GET", kind);
+        let found = self.get_inner(key).instrument(span).await;
+        metrics::counter!(
+            "cache_requests_total",
+            "cache" => kind,
+            "result" => if found.is_some() { "hit" } else { "miss" },
+        )
+        .increment(1);
+        found
+    }
+
+    /// A client span per cache call, naming the key's kind, never the key:
+    /// token keys are token hashes.
+    fn span(&self, operation: &'static str, kind: &'static str) -> tracing::Span {
+        tracing::info_span!(
+            "cache",
+            otel.name = format!("{operation} {kind}"),
+            otel.kind = "client",
+            db.system.name = if self.is_redis() { "redis" } else { "memory" },
+            db.operation.name = operation,
+            cache = kind,
+        )
+    }
+
+    async fn get_inner(&self, key: &str) -> Option<String> {
         let key = format!("{}{key}", self.prefix);
         match &self.inner {
             Inner::Redis(_) => self
@@ -211,11 +243,13 @@ impl Cache {
         if ttl.is_zero() {
             return;
         }
+        let span = self.span("SET", kind(key));
         let key = format!("{}{key}", self.prefix);
         match &self.inner {
             Inner::Redis(_) => {
                 let secs = ttl.as_secs().max(1);
                 self.redis(|mut c| async move { c.set_ex::<_, _, ()>(&key, value, secs).await })
+                    .instrument(span)
                     .await;
             }
             Inner::Memory(map) => {
@@ -232,10 +266,12 @@ impl Cache {
     }
 
     pub async fn del(&self, key: &str) {
+        let span = self.span("DEL", kind(key));
         let key = format!("{}{key}", self.prefix);
         match &self.inner {
             Inner::Redis(_) => {
                 self.redis(|mut c| async move { c.del::<_, ()>(&key).await })
+                    .instrument(span)
                     .await;
             }
             Inner::Memory(map) => {
@@ -282,6 +318,14 @@ local new_tat = tat + interval * cost
 redis.call('SET', KEYS[1], new_tat, 'PX', new_tat - now + 1000)
 return {1, new_tat - now}
 ";
+
+/// A key's kind (what precedes its first `:`), for labels and spans; kinds
+/// this list does not know are `other`, so labels stay bounded.
+fn kind(key: &str) -> &'static str {
+    const KINDS: [&str; 7] = ["token", "limits", "access", "gen", "total", "rl", "idem"];
+    let head = key.split(':').next().unwrap_or_default();
+    KINDS.into_iter().find(|k| *k == head).unwrap_or("other")
+}
 
 /// The key under which the gateway caches a token's principal, by the
 /// token's SHA-256 (hex). Whoever revokes a token deletes this key.

@@ -7,6 +7,7 @@
 //! RFC 3339 text, booleans as 0/1. What differs per dialect stays in the store
 //! module of the service that needs it, switched on [`Db::backend`].
 
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -26,6 +27,19 @@ pub enum Backend {
 pub struct Db {
     pub pool: AnyPool,
     pub backend: Backend,
+}
+
+static SYSTEM: AtomicU8 = AtomicU8::new(Backend::Sqlite as u8);
+
+/// `db.system.name` for spans (OpenTelemetry semantic conventions): the
+/// backend this process opened last. Every service of one process uses the
+/// same `DATABASE_URL`, so one value holds for all of them.
+pub fn system() -> &'static str {
+    if SYSTEM.load(Ordering::Relaxed) == Backend::Postgres as u8 {
+        "postgresql"
+    } else {
+        "sqlite"
+    }
 }
 
 /// One embedded migration. Never edit one that has shipped: add the next.
@@ -66,6 +80,8 @@ impl Db {
         db.migrate(migrations)
             .await
             .with_context(|| format!("migrating schema {schema}"))?;
+        SYSTEM.store(db.backend as u8, Ordering::Relaxed);
+        crate::metrics::watch_pool(schema, db.pool.clone());
         Ok(db)
     }
 

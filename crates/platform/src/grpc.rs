@@ -6,7 +6,11 @@
 
 use std::convert::Infallible;
 use std::future::Future;
-use std::time::Duration;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use tracing::Instrument as _;
 
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
@@ -33,6 +37,7 @@ where
         + 'static,
     S::Future: Send + 'static,
 {
+    crate::metrics::install();
     let (reporter, health) = tonic_health::server::health_reporter();
     reporter
         .set_service_status(S::NAME, ServingStatus::Serving)
@@ -55,9 +60,13 @@ where
         reporter
             .set_service_status("", ServingStatus::NotServing)
             .await;
-        tracing::info!(service = S::NAME, "gRPC server draining");
+        let drain = crate::shutdown::drain_delay();
+        tracing::info!(service = S::NAME, ?drain, "gRPC server not serving; draining");
+        // New calls are still answered while callers notice.
+        tokio::time::sleep(drain).await;
     };
     Server::builder()
+        .layer(tower_layer_fn(Observed))
         // A peer that stops answering is noticed instead of hanging calls.
         .http2_keepalive_interval(Some(Duration::from_secs(30)))
         .http2_keepalive_timeout(Some(Duration::from_secs(10)))
@@ -77,4 +86,223 @@ pub fn channel(url: &str) -> anyhow::Result<Channel> {
         .connect_timeout(Duration::from_secs(2))
         .tcp_nodelay(true)
         .connect_lazy())
+}
+
+/// A peer's channel whose every call is a client span carrying the trace on
+/// (`traceparent`): what services and the gateway call each other through.
+pub type Peer = Traced<Channel>;
+
+/// [`channel`], traced.
+pub fn peer(url: &str) -> anyhow::Result<Peer> {
+    Ok(Traced(channel(url)?))
+}
+
+fn tower_layer_fn<S>(f: fn(S) -> Observed<S>) -> tower::layer::LayerFn<fn(S) -> Observed<S>> {
+    tower::layer::layer_fn(f)
+}
+
+/// `/package.Service/Method` split into service and method.
+fn rpc_names(path: &str) -> (&str, &str) {
+    path.trim_start_matches('/')
+        .split_once('/')
+        .unwrap_or(("unknown", "unknown"))
+}
+
+/// The gRPC status a response carries in its headers: a trailers-only
+/// answer (every error of a unary call) has it there; a message answer has
+/// it in the trailers, where it is OK for every unary call of ours.
+fn status_code<B>(res: &http::Response<B>) -> tonic::Code {
+    res.headers()
+        .get("grpc-status")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<i32>().ok())
+        .map_or(tonic::Code::Ok, tonic::Code::from_i32)
+}
+
+fn code_name(code: tonic::Code) -> &'static str {
+    use tonic::Code::*;
+    match code {
+        Ok => "OK",
+        Cancelled => "CANCELLED",
+        Unknown => "UNKNOWN",
+        InvalidArgument => "INVALID_ARGUMENT",
+        DeadlineExceeded => "DEADLINE_EXCEEDED",
+        NotFound => "NOT_FOUND",
+        AlreadyExists => "ALREADY_EXISTS",
+        PermissionDenied => "PERMISSION_DENIED",
+        ResourceExhausted => "RESOURCE_EXHAUSTED",
+        FailedPrecondition => "FAILED_PRECONDITION",
+        Aborted => "ABORTED",
+        OutOfRange => "OUT_OF_RANGE",
+        Unimplemented => "UNIMPLEMENTED",
+        Internal => "INTERNAL",
+        Unavailable => "UNAVAILABLE",
+        DataLoss => "DATA_LOSS",
+        Unauthenticated => "UNAUTHENTICATED",
+    }
+}
+
+/// Health checks and reflection are probes, not work: counted, not traced.
+fn is_probe(service: &str) -> bool {
+    service.starts_with("grpc.")
+}
+
+type BoxFuture<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send>>;
+
+/// The server side of every call: a server span continuing the caller's
+/// trace, and the request counter and latency histogram per method.
+#[derive(Clone, Debug)]
+pub struct Observed<S>(S);
+
+impl<S, B, RB> tower::Service<http::Request<B>> for Observed<S>
+where
+    S: tower::Service<http::Request<B>, Response = http::Response<RB>>,
+    S::Future: Send + 'static,
+    S::Error: Send + 'static,
+    RB: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = BoxFuture<S::Response, S::Error>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.0.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: http::Request<B>) -> Self::Future {
+        let (service, method) = rpc_names(req.uri().path());
+        let (service, method) = (service.to_owned(), method.to_owned());
+        let span = if is_probe(&service) {
+            tracing::Span::none()
+        } else {
+            let request_id = req
+                .headers()
+                .get(crate::context::REQUEST_ID_KEY)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            let span = tracing::info_span!(
+                "grpc.server",
+                otel.name = format!("{service}/{method}"),
+                otel.kind = "server",
+                otel.status_code = tracing::field::Empty,
+                rpc.system = "grpc",
+                rpc.service = %service,
+                rpc.method = %method,
+                rpc.grpc.status_code = tracing::field::Empty,
+                request_id = %request_id,
+                trace_id = tracing::field::Empty,
+            );
+            crate::telemetry::continue_trace(&span, req.headers());
+            span
+        };
+        let start = Instant::now();
+        let call = {
+            let _entered = span.enter();
+            self.0.call(req)
+        };
+        Box::pin(
+            async move {
+                let res = call.await;
+                let code = match &res {
+                    Ok(r) => status_code(r),
+                    Err(_) => tonic::Code::Internal,
+                };
+                let span = tracing::Span::current();
+                span.record("rpc.grpc.status_code", code as i32);
+                if matches!(
+                    code,
+                    tonic::Code::Unknown
+                        | tonic::Code::DeadlineExceeded
+                        | tonic::Code::Unimplemented
+                        | tonic::Code::Internal
+                        | tonic::Code::Unavailable
+                        | tonic::Code::DataLoss
+                ) {
+                    span.record("otel.status_code", "ERROR");
+                }
+                // A method the server does not have is one label, whatever
+                // name a caller made up.
+                let method = if code == tonic::Code::Unimplemented {
+                    "other".to_owned()
+                } else {
+                    method
+                };
+                metrics::counter!(
+                    "grpc_server_requests_total",
+                    "service" => service.clone(),
+                    "method" => method.clone(),
+                    "code" => code_name(code),
+                )
+                .increment(1);
+                metrics::histogram!(
+                    "grpc_server_request_duration_seconds",
+                    "service" => service,
+                    "method" => method,
+                )
+                .record(start.elapsed().as_secs_f64());
+                res
+            }
+            .instrument(span),
+        )
+    }
+}
+
+/// The client side of every call: a client span, whose `traceparent` goes
+/// out in the call's metadata so the server's span becomes its child.
+#[derive(Clone, Debug)]
+pub struct Traced<S>(pub S);
+
+impl<S, B, RB> tower::Service<http::Request<B>> for Traced<S>
+where
+    S: tower::Service<http::Request<B>, Response = http::Response<RB>>,
+    S::Future: Send + 'static,
+    S::Error: Send + 'static,
+    RB: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = BoxFuture<S::Response, S::Error>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.0.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: http::Request<B>) -> Self::Future {
+        let (service, method) = rpc_names(req.uri().path());
+        let span = tracing::info_span!(
+            "grpc.client",
+            otel.name = format!("{service}/{method}"),
+            otel.kind = "client",
+            otel.status_code = tracing::field::Empty,
+            rpc.system = "grpc",
+            rpc.service = %service,
+            rpc.method = %method,
+            rpc.grpc.status_code = tracing::field::Empty,
+        );
+        crate::telemetry::inject(&span, req.headers_mut());
+        let call = {
+            let _entered = span.enter();
+            self.0.call(req)
+        };
+        Box::pin(
+            async move {
+                let res = call.await;
+                let span = tracing::Span::current();
+                match &res {
+                    Ok(r) => {
+                        let code = status_code(r);
+                        span.record("rpc.grpc.status_code", code as i32);
+                        if code != tonic::Code::Ok {
+                            span.record("otel.status_code", "ERROR");
+                        }
+                    }
+                    Err(_) => {
+                        span.record("otel.status_code", "ERROR");
+                    }
+                }
+                res
+            }
+            .instrument(span),
+        )
+    }
 }

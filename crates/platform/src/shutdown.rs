@@ -30,6 +30,19 @@ pub async fn signal() {
     }
 }
 
+/// How long a component keeps serving after SIGTERM while reporting
+/// not-ready (`SHUTDOWN_DRAIN_SECONDS`, default 0): long enough for the
+/// endpoint controllers and the gateway to stop sending it new work. Only
+/// then does it stop accepting and finish what is in flight.
+pub fn drain_delay() -> std::time::Duration {
+    std::time::Duration::from_secs(
+        crate::config::var("SHUTDOWN_DRAIN_SECONDS")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+            .min(300),
+    )
+}
+
 /// One trigger, many waiters: the stack stops every server with one call.
 #[derive(Clone)]
 pub struct Shutdown {

@@ -156,7 +156,7 @@ impl Stack {
         let contacts = || -> anyhow::Result<_> {
             Ok(
                 proto::contact::v1::contact_service_client::ContactServiceClient::new(
-                    platform::grpc::channel(&urls[&Svc::Contact])?,
+                    platform::grpc::peer(&urls[&Svc::Contact])?,
                 ),
             )
         };
@@ -182,7 +182,7 @@ impl Stack {
                     billing_svc::State::open(
                         storage,
                         proto::account::v1::account_service_client::AccountServiceClient::new(
-                            platform::grpc::channel(&urls[&Svc::Account])?,
+                            platform::grpc::peer(&urls[&Svc::Account])?,
                         ),
                         cache.clone(),
                     )
@@ -197,7 +197,7 @@ impl Stack {
                         cache.clone(),
                         contacts()?,
                         proto::account::v1::account_service_client::AccountServiceClient::new(
-                            platform::grpc::channel(&urls[&Svc::Account])?,
+                            platform::grpc::peer(&urls[&Svc::Account])?,
                         ),
                     )
                     .await?,
@@ -310,8 +310,13 @@ impl Stack {
         }
         self.gateway.shutdown.trigger();
         (&mut self.gateway.task).await??;
-        for svc in Svc::ALL {
-            self.stop_service(svc).await?;
+        // Together, so their drain delays overlap rather than add up.
+        let running: Vec<Running> = self.running.drain().map(|(_, r)| r).collect();
+        for r in &running {
+            r.shutdown.trigger();
+        }
+        for r in running {
+            r.task.await??;
         }
         Ok(())
     }

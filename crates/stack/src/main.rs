@@ -6,7 +6,7 @@ use platform::config::var_or;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    platform::telemetry::init();
+    let telemetry = platform::telemetry::init("partner-platform");
     if std::env::args().nth(1).as_deref() == Some("bootstrap") {
         return bootstrap_only().await;
     }
@@ -14,6 +14,9 @@ async fn main() -> anyhow::Result<()> {
     let data_dir = config.storage.data_dir.clone();
     let started = std::time::Instant::now();
     let stack = stack::Stack::start(config).await?;
+    // The gateway serves /metrics for the whole process; METRICS_ADDR adds a
+    // port of its own, as the separate components have.
+    platform::metrics::serve_from_env(std::future::pending()).await?;
     let c = &stack.credentials;
     println!();
     println!(
@@ -41,8 +44,9 @@ async fn main() -> anyhow::Result<()> {
     }
     println!("Ctrl-C stops it.");
     platform::shutdown::signal().await;
-    stack.shutdown().await?;
-    Ok(())
+    let stopped = stack.shutdown().await;
+    telemetry.shutdown();
+    stopped
 }
 
 async fn bootstrap_only() -> anyhow::Result<()> {

@@ -89,6 +89,7 @@ fn row(r: &AnyRow) -> Result<CustomerRow, sqlx::Error> {
 
 /// Inserts a customer in status `provisioning`: it reserves the user name and
 /// stays invisible until [`activate`] makes it `active`.
+#[tracing::instrument(name = "db account.customer.insert_provisioning", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "account"))]
 pub async fn insert_provisioning(db: &Db, c: &CustomerRow) -> Result<(), Error> {
     let now = platform::id::now_rfc3339();
     sqlx::query(concat!(
@@ -131,6 +132,7 @@ pub async fn insert_provisioning(db: &Db, c: &CustomerRow) -> Result<(), Error> 
 /// Makes a `provisioning` customer visible, inside the caller's transaction
 /// (the create keeps its Idempotency-Key answer in the same one). `false`
 /// when it is no longer provisioning: the recovery sweep undid it meanwhile.
+#[tracing::instrument(name = "db account.customer.activate", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "account"))]
 pub async fn activate(tx: &mut Transaction<'_, Any>, customer_id: &str) -> Result<bool, Error> {
     let done = sqlx::query(
         "update customer set status = 'active', updated_at = $2 \
@@ -146,6 +148,7 @@ pub async fn activate(tx: &mut Transaction<'_, Any>, customer_id: &str) -> Resul
 /// Removes a row outright, with the partner settings and own limit values
 /// that hang off it: the end of a delete, or the undo of a create that did
 /// not finish. Only the tombstone stays (DESIGN §2, delete account).
+#[tracing::instrument(name = "db account.customer.remove", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "account"))]
 pub async fn remove(db: &Db, customer_id: &str) -> Result<(), Error> {
     let mut tx = db.pool.begin().await?;
     sqlx::query("delete from partner_setting where customer_id = $1")
@@ -165,6 +168,7 @@ pub async fn remove(db: &Db, customer_id: &str) -> Result<(), Error> {
 }
 
 /// A customer in any status.
+#[tracing::instrument(name = "db account.customer.find", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "account"))]
 pub async fn find(db: &Db, customer_id: &str) -> Result<Option<CustomerRow>, Error> {
     let r = sqlx::query(concat!(
         "select ",
@@ -177,6 +181,7 @@ pub async fn find(db: &Db, customer_id: &str) -> Result<Option<CustomerRow>, Err
     Ok(r.as_ref().map(row).transpose()?)
 }
 
+#[tracing::instrument(name = "db account.customer.find_root", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "account"))]
 pub async fn find_root(db: &Db) -> Result<Option<CustomerRow>, Error> {
     let r = sqlx::query(concat!(
         "select ",
@@ -188,6 +193,7 @@ pub async fn find_root(db: &Db) -> Result<Option<CustomerRow>, Error> {
     Ok(r.as_ref().map(row).transpose()?)
 }
 
+#[tracing::instrument(name = "db account.customer.user_name_taken", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "account"))]
 pub async fn user_name_taken(db: &Db, key: &str) -> Result<bool, Error> {
     Ok(
         sqlx::query("select 1 as one from customer where user_name_key = $1")
@@ -199,6 +205,7 @@ pub async fn user_name_taken(db: &Db, key: &str) -> Result<bool, Error> {
 }
 
 /// Whether any customer, whatever its status, has this parent.
+#[tracing::instrument(name = "db account.customer.has_children", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "account"))]
 pub async fn has_children(db: &Db, customer_id: &str) -> Result<bool, Error> {
     Ok(
         sqlx::query("select 1 as one from customer where parent_id = $1 limit 1")
@@ -251,6 +258,7 @@ macro_rules! matching {
 /// UUIDv7) order. After a cursor the database starts at the cursor in the
 /// primary key's index, so the cost stays flat however deep the page; only
 /// `skip` makes it read (and drop) rows.
+#[tracing::instrument(name = "db account.customer.list", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "account"))]
 pub async fn list(db: &Db, f: &ListFilter<'_>, p: Page<'_>) -> Result<Vec<CustomerRow>, Error> {
     let rows = sqlx::query(concat!(
         "select ",
@@ -274,6 +282,7 @@ pub async fn list(db: &Db, f: &ListFilter<'_>, p: Page<'_>) -> Result<Vec<Custom
 
 /// How many active customers match the filter: the list's `total`. Callers
 /// go through [`platform::paging::total`], so a walk counts once.
+#[tracing::instrument(name = "db account.customer.count", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "account"))]
 pub async fn count(db: &Db, f: &ListFilter<'_>) -> Result<i64, Error> {
     Ok(sqlx::query(concat!(
         "select count(*) as n from customer where ",
@@ -298,6 +307,7 @@ pub struct Deletion<'a> {
 
 /// Records the tombstone and hides the customer (status `deleting`) in one
 /// transaction; [`remove`] ends it once every service has dropped its data.
+#[tracing::instrument(name = "db account.customer.begin_delete", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "account"))]
 pub async fn begin_delete(db: &Db, c: &CustomerRow, d: &Deletion<'_>) -> Result<(), Error> {
     let now = platform::id::now_rfc3339();
     let mut tx = db.pool.begin().await?;
@@ -327,6 +337,7 @@ pub async fn begin_delete(db: &Db, c: &CustomerRow, d: &Deletion<'_>) -> Result<
 
 /// Customers left in `status` since before `before` (RFC 3339): creates and
 /// deletes that a crash or an outage interrupted.
+#[tracing::instrument(name = "db account.customer.stuck", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "account"))]
 pub async fn stuck(db: &Db, status: &str, before: &str) -> Result<Vec<CustomerRow>, Error> {
     let rows = sqlx::query(concat!(
         "select ",
@@ -379,6 +390,7 @@ impl CustomerRow {
 /// A compare-and-set rather than a SQL merge, because the merged address is
 /// validated as a whole and a concurrent change to part of it could make the
 /// whole invalid.
+#[tracing::instrument(name = "db account.customer.update_company", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "account"))]
 pub async fn update_company(
     db: &Db,
     customer_id: &str,
@@ -411,6 +423,7 @@ pub async fn update_company(
 
 /// Sets the state unless it already is `state`; `false` when it was (a
 /// concurrent request got there first), so one of two racing requests wins.
+#[tracing::instrument(name = "db account.customer.set_state", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "account"))]
 pub async fn set_state(db: &Db, customer_id: &str, state: &str) -> Result<bool, Error> {
     let done = sqlx::query(
         "update customer set state = $2, updated_at = $3 \
@@ -425,6 +438,7 @@ pub async fn set_state(db: &Db, customer_id: &str, state: &str) -> Result<bool, 
 }
 
 /// Sets the plan unless it already is `plan_name`; `false` when it was.
+#[tracing::instrument(name = "db account.customer.set_plan", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "account"))]
 pub async fn set_plan(db: &Db, customer_id: &str, plan_name: &str) -> Result<bool, Error> {
     let done = sqlx::query(
         "update customer set plan_name = $2, updated_at = $3 \
@@ -440,6 +454,7 @@ pub async fn set_plan(db: &Db, customer_id: &str, plan_name: &str) -> Result<boo
 
 /// Records the MSA's acceptance now, unless it is already accepted; `false`
 /// when it was, so the first acceptance's time is the one kept.
+#[tracing::instrument(name = "db account.customer.accept_msa", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "account"))]
 pub async fn accept_msa(db: &Db, customer_id: &str) -> Result<bool, Error> {
     let now = platform::id::now_rfc3339();
     let done = sqlx::query(
@@ -457,6 +472,7 @@ pub async fn accept_msa(db: &Db, customer_id: &str) -> Result<bool, Error> {
 /// disabled: the rows whose own path is a prefix of it. Paths hold only hex
 /// ids and `/`, so no `%` or `_` in them can act as a wildcard; the partial
 /// index of migration 0003 keeps the scan to the few disabled rows.
+#[tracing::instrument(name = "db account.customer.disabled_on_path", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "account"))]
 pub async fn disabled_on_path(db: &Db, path: &str) -> Result<bool, Error> {
     Ok(sqlx::query(
         "select 1 as one from customer where state = 'disabled' and $1 like path || '%' limit 1",

@@ -65,6 +65,7 @@ fn row(r: &AnyRow) -> Result<FailedSetupRow, sqlx::Error> {
 }
 
 /// Records a new failed setup, `open`.
+#[tracing::instrument(name = "db account.failed_setup.insert", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "account"))]
 pub async fn insert(db: &Db, f: &FailedSetupRow) -> Result<(), Error> {
     sqlx::query(
         "insert into failed_setup (failed_setup_id, parent_id, parent_path, account_name, plan_name, request, \
@@ -88,6 +89,7 @@ pub async fn insert(db: &Db, f: &FailedSetupRow) -> Result<(), Error> {
     Ok(())
 }
 
+#[tracing::instrument(name = "db account.failed_setup.find", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "account"))]
 pub async fn find(db: &Db, failed_setup_id: &str) -> Result<Option<FailedSetupRow>, Error> {
     let r = sqlx::query(concat!(
         "select ",
@@ -105,6 +107,7 @@ pub async fn find(db: &Db, failed_setup_id: &str) -> Result<Option<FailedSetupRo
 /// creation order), `skip` rows past the cursor `after` (the last id of the
 /// previous page; '' for the first page). Paths hold only hex ids and `/`,
 /// so `like` sees no wildcard in them.
+#[tracing::instrument(name = "db account.failed_setup.list", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "account"))]
 pub async fn list(
     db: &Db,
     within: &str,
@@ -129,6 +132,7 @@ pub async fn list(
 
 /// How many failed setups, whatever their status, lie within `within`: the
 /// list's `total`, through [`platform::paging::total`].
+#[tracing::instrument(name = "db account.failed_setup.count", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "account"))]
 pub async fn count(db: &Db, within: &str) -> Result<i64, Error> {
     Ok(
         sqlx::query("select count(*) as n from failed_setup where parent_path like $1")
@@ -143,6 +147,7 @@ pub async fn count(db: &Db, within: &str) -> Result<i64, Error> {
 /// `false` when it is not open (restored, or another restore got it first).
 /// The id is written now so that the recovery sweep can tell whether an
 /// interrupted restore created its customer.
+#[tracing::instrument(name = "db account.failed_setup.claim", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "account"))]
 pub async fn claim(db: &Db, failed_setup_id: &str, customer_id: &str) -> Result<bool, Error> {
     let done = sqlx::query(
         "update failed_setup set status = 'restoring', customer_id = $2, updated_at = $3 \
@@ -158,6 +163,7 @@ pub async fn claim(db: &Db, failed_setup_id: &str, customer_id: &str) -> Result<
 
 /// Opens a claimed setup again after its restore failed; `false` when it was
 /// not `restoring` (already released).
+#[tracing::instrument(name = "db account.failed_setup.release", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "account"))]
 pub async fn release(db: &Db, failed_setup_id: &str) -> Result<bool, Error> {
     let done = sqlx::query(
         "update failed_setup set status = 'open', customer_id = '', updated_at = $2 \
@@ -173,6 +179,7 @@ pub async fn release(db: &Db, failed_setup_id: &str) -> Result<bool, Error> {
 /// Opens again the setup a restore that died was restoring into
 /// `customer_id` (its Idempotency-Key's taker undid that customer); `false`
 /// when no setup is restoring into it.
+#[tracing::instrument(name = "db account.failed_setup.release_restoring", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "account"))]
 pub async fn release_restoring(db: &Db, customer_id: &str) -> Result<bool, Error> {
     let done = sqlx::query(
         "update failed_setup set status = 'open', customer_id = '', updated_at = $2 \
@@ -186,6 +193,7 @@ pub async fn release_restoring(db: &Db, customer_id: &str) -> Result<bool, Error
 }
 
 /// Closes a claimed setup whose restore created `customer_id`.
+#[tracing::instrument(name = "db account.failed_setup.mark_restored", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "account"))]
 pub async fn mark_restored(
     db: &Db,
     failed_setup_id: &str,
@@ -216,6 +224,7 @@ pub struct RefusedAgain<'a> {
 
 /// Records a second refusal on the setup being restored and opens it again:
 /// one failed setup per intended customer, however often its card is refused.
+#[tracing::instrument(name = "db account.failed_setup.refused_again", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "account"))]
 pub async fn refused_again(
     db: &Db,
     failed_setup_id: &str,
@@ -241,6 +250,7 @@ pub async fn refused_again(
 
 /// Setups left `restoring` since before `before` (RFC 3339): restores a
 /// crash interrupted.
+#[tracing::instrument(name = "db account.failed_setup.stuck", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "account"))]
 pub async fn stuck(db: &Db, before: &str) -> Result<Vec<FailedSetupRow>, Error> {
     let rows = sqlx::query(concat!(
         "select ",

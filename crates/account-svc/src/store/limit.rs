@@ -8,6 +8,7 @@ use crate::domain::limit::Overrides;
 use crate::error::Error;
 
 /// The customer's own values by name.
+#[tracing::instrument(name = "db account.limit.overrides", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "account"))]
 pub async fn overrides(db: &Db, customer_id: &str) -> Result<Overrides, Error> {
     let rows = sqlx::query("select name, value from customer_limit where customer_id = $1")
         .bind(customer_id)
@@ -22,6 +23,7 @@ pub async fn overrides(db: &Db, customer_id: &str) -> Result<Overrides, Error> {
 /// keeps its Idempotency-Key answer in the same one); `false` when the
 /// customer has one already (the primary key decides, so of two racing
 /// creates one wins).
+#[tracing::instrument(name = "db account.limit.insert", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "account"))]
 pub async fn insert(
     tx: &mut Transaction<'_, Any>,
     customer_id: &str,
@@ -42,6 +44,7 @@ pub async fn insert(
 }
 
 /// Stores an own value, replacing any the customer has.
+#[tracing::instrument(name = "db account.limit.upsert", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "account"))]
 pub async fn upsert(db: &Db, customer_id: &str, name: &str, value: i64) -> Result<(), Error> {
     sqlx::query(
         "insert into customer_limit (customer_id, name, value, created_at, updated_at) \
@@ -58,6 +61,7 @@ pub async fn upsert(db: &Db, customer_id: &str, name: &str, value: i64) -> Resul
 }
 
 /// Drops an own value; whether there was one.
+#[tracing::instrument(name = "db account.limit.delete", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "account"))]
 pub async fn delete(db: &Db, customer_id: &str, name: &str) -> Result<bool, Error> {
     let done = sqlx::query("delete from customer_limit where customer_id = $1 and name = $2")
         .bind(customer_id)
@@ -79,6 +83,7 @@ pub struct AccountLimits {
 /// subtree, all depths), with its own values, in id order. One query: the
 /// materialised path finds the subtree without walking it, and `path`
 /// holds only ids and `/`, so `like` meets no wildcard in it.
+#[tracing::instrument(name = "db account.limit.accounts_within", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "account"))]
 pub async fn accounts_within(db: &Db, path: &str) -> Result<Vec<AccountLimits>, Error> {
     let rows = sqlx::query(
         "select c.customer_id, c.plan_name, l.name, l.value from customer c \

@@ -36,6 +36,7 @@ fn password(r: &AnyRow) -> Result<PasswordPolicy, Error> {
     })
 }
 
+#[tracing::instrument(name = "db account.settings.find", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "account"))]
 pub async fn find(db: &Db, customer_id: &str) -> Result<Option<SettingsRow>, Error> {
     let r = sqlx::query(
         "select support_email, default_culture, api_allowed_networks, password_min_length, \
@@ -60,6 +61,7 @@ pub async fn find(db: &Db, customer_id: &str) -> Result<Option<SettingsRow>, Err
 /// ancestors that has a settings row (a customer's ancestors are the
 /// customers whose path is a prefix of its own), in no particular order.
 /// `path` holds only ids and `/`, so `like` finds no wildcard in it.
+#[tracing::instrument(name = "db account.settings.policies_on_path", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "account"))]
 pub async fn policies_on_path(db: &Db, path: &str) -> Result<Vec<PasswordPolicy>, Error> {
     sqlx::query(
         "select s.password_min_length, s.password_require_symbols, s.password_require_mixed_case \
@@ -90,6 +92,7 @@ pub struct SettingsUpdate<'a> {
 /// Writes the columns `u` sets in one statement. The merge happens in SQL
 /// rather than read-modify-write, so two updates of different fields racing
 /// each other both land.
+#[tracing::instrument(name = "db account.settings.upsert", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "account"))]
 pub async fn upsert(db: &Db, customer_id: &str, u: &SettingsUpdate<'_>) -> Result<(), Error> {
     fn set<T>(o: Option<T>) -> i64 {
         i64::from(o.is_some())

@@ -42,6 +42,7 @@ fn row(r: &AnyRow) -> Result<AccessRequestRow, sqlx::Error> {
 }
 
 /// Files a pending request.
+#[tracing::instrument(name = "db auth.access_request.insert", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "auth"))]
 pub async fn insert(
     db: &Db,
     customer_id: &str,
@@ -54,6 +55,7 @@ pub async fn insert(
 /// Files a pending request as [`insert`] does and, under the request's
 /// Idempotency-Key (`key`), keeps the answer `kept` makes of it in the same
 /// transaction.
+#[tracing::instrument(name = "db auth.access_request.insert_keeping", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "auth"))]
 pub async fn insert_keeping<M: Message>(
     db: &Db,
     customer_id: &str,
@@ -97,6 +99,7 @@ pub async fn insert_keeping<M: Message>(
 /// UUIDv7, so id order is filing order), `skip` past the id `after` ('' for
 /// the start). A walk by `after` meets each request once while others are
 /// filed: new ones sort before the cursor.
+#[tracing::instrument(name = "db auth.access_request.list", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "auth"))]
 pub async fn list(
     db: &Db,
     customer_id: &str,
@@ -121,6 +124,7 @@ pub async fn list(
 
 /// How many requests a customer has filed; list totals go through
 /// [`platform::paging::total`].
+#[tracing::instrument(name = "db auth.access_request.count", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "auth"))]
 pub async fn count(db: &Db, customer_id: &str) -> Result<i64, Error> {
     Ok(
         sqlx::query("select count(*) as n from access_request where customer_id = $1")
@@ -132,6 +136,7 @@ pub async fn count(db: &Db, customer_id: &str) -> Result<i64, Error> {
 }
 
 /// The request with this id if it belongs to this customer.
+#[tracing::instrument(name = "db auth.access_request.find", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "auth"))]
 pub async fn find(
     db: &Db,
     customer_id: &str,
@@ -152,6 +157,7 @@ pub async fn find(
 /// Decides a pending request of this customer. The guard on `pending` in
 /// the one update means two deciders racing cannot both win: the loser
 /// gets `None` and reads what the winner decided.
+#[tracing::instrument(name = "db auth.access_request.decide", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "auth"))]
 pub async fn decide(
     db: &Db,
     customer_id: &str,
@@ -176,6 +182,7 @@ pub async fn decide(
 }
 
 /// Whether an approved request of this customer names the contact.
+#[tracing::instrument(name = "db auth.access_request.approved_for", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "auth"))]
 pub async fn approved_for(db: &Db, customer_id: &str, contact_id: &str) -> Result<bool, Error> {
     let rows = sqlx::query(
         "select contact_ids from access_request where customer_id = $1 and status = 'approved'",

@@ -58,6 +58,7 @@ fn client_row(row: &AnyRow) -> Result<ClientRow, sqlx::Error> {
 }
 
 /// Inserts a client; an id already in use is [`Error::ClientIdTaken`].
+#[tracing::instrument(name = "db auth.client.insert", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "auth"))]
 pub async fn insert(db: &Db, c: &NewClient<'_>) -> Result<ClientRow, Error> {
     insert_keeping(db, c, None, |_| ()).await
 }
@@ -65,6 +66,7 @@ pub async fn insert(db: &Db, c: &NewClient<'_>) -> Result<ClientRow, Error> {
 /// Inserts a client as [`insert`] does and, under the request's
 /// Idempotency-Key (`key`), keeps the answer `kept` makes of it in the same
 /// transaction, so the client and the answer a retry replays commit together.
+#[tracing::instrument(name = "db auth.client.insert_keeping", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "auth"))]
 pub async fn insert_keeping<M: Message>(
     db: &Db,
     c: &NewClient<'_>,
@@ -106,6 +108,7 @@ pub async fn insert_keeping<M: Message>(
     Ok(row)
 }
 
+#[tracing::instrument(name = "db auth.client.find", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "auth"))]
 pub async fn find(db: &Db, client_id: &str) -> Result<Option<ClientRow>, Error> {
     let row = sqlx::query(concat!(
         "select ",
@@ -122,6 +125,7 @@ pub async fn find(db: &Db, client_id: &str) -> Result<Option<ClientRow>, Error> 
 /// customer (bootstrap's given secret), refreshing its customer path; the
 /// operator chose this secret, so no previous one stays valid. False when
 /// the client does not (anymore) belong to them.
+#[tracing::instrument(name = "db auth.client.set_secret", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "auth"))]
 pub async fn set_secret(db: &Db, c: &NewClient<'_>) -> Result<bool, Error> {
     let updated = sqlx::query(
         "update client set secret_hmac = $1, customer_path = $2, previous_secret_hmac = null, \
@@ -145,6 +149,7 @@ pub async fn set_secret(db: &Db, c: &NewClient<'_>) -> Result<bool, Error> {
 /// The move happens inside the one statement (the right-hand side reads
 /// the row as it was), so two rotations racing each leave a consistent
 /// pair and the later one wins. `None` when the client is gone.
+#[tracing::instrument(name = "db auth.client.rotate_secret", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "auth"))]
 pub async fn rotate_secret(
     db: &Db,
     client_id: &str,
@@ -245,6 +250,7 @@ macro_rules! matching {
 /// `after` ('' for the start). Generated ids are UUIDv7, so this is
 /// creation order (bootstrap's chosen ids sort where their text does), and
 /// a walk by `after` meets each client once while others are added.
+#[tracing::instrument(name = "db auth.client.list", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "auth"))]
 pub async fn list(
     db: &Db,
     f: &ListFilter<'_>,
@@ -274,6 +280,7 @@ pub async fn list(
 
 /// How many clients match `f`; list totals go through
 /// [`platform::paging::total`], so a walk counts once.
+#[tracing::instrument(name = "db auth.client.count", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "auth"))]
 pub async fn count(db: &Db, f: &ListFilter<'_>) -> Result<i64, Error> {
     let (owner, path) = f.bounds()?;
     let n = sqlx::query(concat!(
@@ -310,6 +317,7 @@ pub enum Removal<'a> {
 /// Clients go first: on PostgreSQL the delete waits for any token issue that
 /// holds a client's row (see [`super::token::issue`]) and the revoke that
 /// follows then sees its token, so no live token outlives its client.
+#[tracing::instrument(name = "db auth.client.delete", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "auth"))]
 pub async fn delete(db: &Db, removal: Removal<'_>) -> Result<(u64, Vec<String>), Error> {
     let (delete_sql, revoke_sql, key) = match removal {
         Removal::Customer(customer_id) => (

@@ -8,6 +8,7 @@ use crate::error::Error;
 /// The stored key (hex), storing `candidate_hex` first if there is none.
 /// Replicas starting together each offer a candidate; the first insert wins,
 /// the others do nothing, and all read back the same key.
+#[tracing::instrument(name = "db auth.server_key.load_or_create", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "auth"))]
 pub async fn load_or_create(db: &Db, candidate_hex: &str) -> Result<String, Error> {
     let now = platform::id::now_rfc3339();
     sqlx::query(

@@ -37,6 +37,7 @@ pub struct TokenRow {
 /// The client's row is touched first: that both records the use and, on
 /// PostgreSQL, holds the row so a concurrent removal of the customer's
 /// clients waits and then revokes this token too.
+#[tracing::instrument(name = "db auth.token.issue", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "auth"))]
 pub async fn issue(db: &Db, t: &NewToken<'_>) -> Result<bool, Error> {
     let now = platform::id::now_rfc3339();
     let mut tx = db.pool.begin().await?;
@@ -69,6 +70,7 @@ pub async fn issue(db: &Db, t: &NewToken<'_>) -> Result<bool, Error> {
 }
 
 /// The token with this hash if it is neither revoked nor expired at `now`.
+#[tracing::instrument(name = "db auth.token.find_live", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "auth"))]
 pub async fn find_live(db: &Db, token_hash: &str, now: i64) -> Result<Option<TokenRow>, Error> {
     let row = sqlx::query(
         "select client_id, contact_id, customer_id, roles, scopes, issued_at, expires_at from token \
@@ -92,6 +94,7 @@ pub async fn find_live(db: &Db, token_hash: &str, now: i64) -> Result<Option<Tok
 
 /// Revokes the token if it belongs to `client_id` and is not revoked yet
 /// (RFC 7009 §2.1: a client may revoke only its own tokens); true when it did.
+#[tracing::instrument(name = "db auth.token.revoke", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "auth"))]
 pub async fn revoke(db: &Db, token_hash: &str, client_id: &str) -> Result<bool, Error> {
     let revoked = sqlx::query(
         "update token set revoked_at = $1, updated_at = $2 \

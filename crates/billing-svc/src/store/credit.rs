@@ -64,6 +64,7 @@ pub enum Refusal {
     Currency(String),
 }
 
+#[tracing::instrument(name = "db billing.credit.balance", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "billing"))]
 pub async fn balance(db: &Db, customer_id: &str) -> Result<Option<(String, i64)>, Error> {
     let row = sqlx::query("select currency, balance from credit_balance where customer_id = $1")
         .bind(customer_id)
@@ -162,6 +163,7 @@ async fn append(
 /// request's Idempotency-Key (`key`) the answer `kept` makes of that entry
 /// is kept in the same transaction, so a retry replays it and moves
 /// nothing twice.
+#[tracing::instrument(name = "db billing.credit.allocate", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "billing"))]
 pub async fn allocate<M: Message>(
     db: &Db,
     a: &Allocation<'_>,
@@ -225,6 +227,7 @@ pub async fn allocate<M: Message>(
 
 /// Applies up to `wanted` of the customer's credit to an invoice inside the
 /// invoice's transaction; answers what was applied.
+#[tracing::instrument(name = "db billing.credit.apply_to_invoice", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "billing"))]
 pub async fn apply_to_invoice(
     tx: &mut Transaction<'_, Any>,
     customer_id: &str,
@@ -260,6 +263,7 @@ pub async fn apply_to_invoice(
 }
 
 /// How many entries the customer's ledger has.
+#[tracing::instrument(name = "db billing.credit.ledger_len", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "billing"))]
 pub async fn ledger_len(db: &Db, customer_id: &str) -> Result<i64, Error> {
     Ok(
         sqlx::query("select count(*) as n from credit_entry where customer_id = $1")
@@ -274,6 +278,7 @@ pub async fn ledger_len(db: &Db, customer_id: &str) -> Result<i64, Error> {
 /// entry `before` (all when empty), then up to `take`. Ids are time-ordered,
 /// so entries written during a walk sort before its cursor and a walk meets
 /// each older entry once.
+#[tracing::instrument(name = "db billing.credit.ledger", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "billing"))]
 pub async fn ledger(
     db: &Db,
     customer_id: &str,

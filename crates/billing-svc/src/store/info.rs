@@ -16,6 +16,7 @@ pub struct InfoRow {
     pub updated_at: String,
 }
 
+#[tracing::instrument(name = "db billing.info.find", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "billing"))]
 pub async fn find(db: &Db, customer_id: &str) -> Result<Option<InfoRow>, Error> {
     let row = sqlx::query(
         "select name, phone, email, line1, line2, line3, city, state, zip, country, updated_at \
@@ -45,6 +46,7 @@ pub async fn find(db: &Db, customer_id: &str) -> Result<Option<InfoRow>, Error> 
 
 /// Writes the merged billing information and, when the type switches to
 /// paperCheck, drops the card on file, together.
+#[tracing::instrument(name = "db billing.info.save", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "billing"))]
 pub async fn save(
     db: &Db,
     customer_id: &str,
@@ -89,6 +91,7 @@ pub async fn save(
     Ok(())
 }
 
+#[tracing::instrument(name = "db billing.info.delete", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "billing"))]
 pub async fn delete(db: &Db, customer_id: &str) -> Result<u64, Error> {
     Ok(
         sqlx::query("delete from billing_info where customer_id = $1")

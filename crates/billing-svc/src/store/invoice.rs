@@ -64,6 +64,7 @@ pub enum Issued {
 /// Issues the customer's invoice for `period` unless it has one: the
 /// invoice, its lines and the credit applied commit together or not at
 /// all.
+#[tracing::instrument(name = "db billing.invoice.issue", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "billing"))]
 pub async fn issue(
     db: &Db,
     customer_id: &str,
@@ -156,6 +157,7 @@ async fn with_lines(db: &Db, mut inv: InvoiceRow) -> Result<InvoiceRow, Error> {
     Ok(inv)
 }
 
+#[tracing::instrument(name = "db billing.invoice.find", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "billing"))]
 pub async fn find(
     db: &Db,
     customer_id: &str,
@@ -175,6 +177,7 @@ pub async fn find(
 }
 
 /// How many invoices the customer has.
+#[tracing::instrument(name = "db billing.invoice.count", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "billing"))]
 pub async fn count(db: &Db, customer_id: &str) -> Result<i64, Error> {
     Ok(
         sqlx::query("select count(*) as n from invoice where customer_id = $1")
@@ -189,6 +192,7 @@ pub async fn count(db: &Db, customer_id: &str) -> Result<i64, Error> {
 /// after `after` (all when `None`), then up to `take`. The order is the
 /// composite key (period, invoice_id), both descending, so a walk from
 /// cursor to cursor meets each invoice once.
+#[tracing::instrument(name = "db billing.invoice.page", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "billing"))]
 pub async fn page(
     db: &Db,
     customer_id: &str,

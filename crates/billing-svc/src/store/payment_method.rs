@@ -41,6 +41,7 @@ fn payment_method_row(row: &AnyRow) -> Result<PaymentMethodRow, sqlx::Error> {
 
 /// Records the customer's payment method, replacing any earlier one; a
 /// switch to paperCheck clears the card fields.
+#[tracing::instrument(name = "db billing.payment_method.upsert", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "billing"))]
 pub async fn upsert(db: &Db, m: &NewPaymentMethod<'_>) -> Result<(), Error> {
     // `on conflict … do update` reads the same on SQLite (≥ 3.24) and PostgreSQL.
     sqlx::query(
@@ -63,6 +64,7 @@ pub async fn upsert(db: &Db, m: &NewPaymentMethod<'_>) -> Result<(), Error> {
     Ok(())
 }
 
+#[tracing::instrument(name = "db billing.payment_method.find", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "billing"))]
 pub async fn find(db: &Db, customer_id: &str) -> Result<Option<PaymentMethodRow>, Error> {
     let row = sqlx::query("select customer_id, payment_type, brand, last4, expiration_date, holder_name from payment_method where customer_id = $1")
         .bind(customer_id)
@@ -72,6 +74,7 @@ pub async fn find(db: &Db, customer_id: &str) -> Result<Option<PaymentMethodRow>
 }
 
 /// Removes the customer's payment method; removing what is gone changes nothing.
+#[tracing::instrument(name = "db billing.payment_method.delete", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "billing"))]
 pub async fn delete(db: &Db, customer_id: &str) -> Result<u64, Error> {
     Ok(
         sqlx::query("delete from payment_method where customer_id = $1")

@@ -17,6 +17,7 @@ pub struct NewRecord<'a> {
 }
 
 /// Stores a record; false when the customer already sent this idempotency id.
+#[tracing::instrument(name = "db billing.usage.record", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "billing"))]
 pub async fn record(db: &Db, r: &NewRecord<'_>) -> Result<bool, Error> {
     let inserted = sqlx::query(
         "insert into usage_record (record_id, customer_id, path, meter, quantity, occurred_at, idempotency_id, created_at) \
@@ -39,6 +40,7 @@ pub async fn record(db: &Db, r: &NewRecord<'_>) -> Result<bool, Error> {
 /// (period, meter, quantity) summed over the subtree at `path` within
 /// [from, to); `period` is empty when grouping by meter. Times are stored
 /// as fixed-width RFC 3339 UTC text, so a prefix of one is its day or month.
+#[tracing::instrument(name = "db billing.usage.report", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "billing"))]
 pub async fn report(
     db: &Db,
     path: &str,
@@ -78,6 +80,7 @@ pub async fn report(
 }
 
 /// The customer's own usage per meter within [from, to).
+#[tracing::instrument(name = "db billing.usage.per_meter", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "billing"))]
 pub async fn per_meter(
     db: &Db,
     customer_id: &str,

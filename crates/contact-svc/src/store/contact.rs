@@ -141,6 +141,7 @@ async fn begin_for_customer(
 }
 
 /// How many distinct contacts hold roles on a customer.
+#[tracing::instrument(name = "db contact.contact.assigned_count", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "contact"))]
 pub async fn assigned_count<'e, E>(executor: E, customer_id: &str) -> Result<i64, Error>
 where
     E: Executor<'e, Database = Any>,
@@ -160,6 +161,7 @@ const COUNT_CHUNK: usize = 500;
 
 /// How many distinct contacts hold roles on each of `customer_ids` (the
 /// count [`assigned_count`] takes for one), every id answered, 0 where none.
+#[tracing::instrument(name = "db contact.contact.assigned_counts", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "contact"))]
 pub async fn assigned_counts(
     db: &Db,
     customer_ids: &[String],
@@ -259,6 +261,7 @@ async fn holds_any_role(
 /// Inserts the contact and its roles on the customer in one transaction,
 /// unless that would assign more contacts than `users_max` allows, and
 /// answers it ([`Answer`]).
+#[tracing::instrument(name = "db contact.contact.insert", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "contact"))]
 pub async fn insert<M: Message, F: FnOnce(ContactRow, Vec<String>) -> M>(
     db: &Db,
     c: &NewContact<'_>,
@@ -290,6 +293,7 @@ pub async fn insert<M: Message, F: FnOnce(ContactRow, Vec<String>) -> M>(
     finish(tx, c.contact_id, c.customer_id, answer).await
 }
 
+#[tracing::instrument(name = "db contact.contact.find", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "contact"))]
 pub async fn find(db: &Db, contact_id: &str) -> Result<Option<ContactRow>, Error> {
     let row = sqlx::query(concat!(
         "select ",
@@ -302,6 +306,7 @@ pub async fn find(db: &Db, contact_id: &str) -> Result<Option<ContactRow>, Error
     Ok(row.as_ref().map(contact_row).transpose()?)
 }
 
+#[tracing::instrument(name = "db contact.contact.login_taken", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "contact"))]
 pub async fn login_taken(db: &Db, login_key: &str) -> Result<bool, Error> {
     let row = sqlx::query("select 1 as one from contact where login_key = $1")
         .bind(login_key)
@@ -311,6 +316,7 @@ pub async fn login_taken(db: &Db, login_key: &str) -> Result<bool, Error> {
 }
 
 /// The roles a contact holds on a customer, in name order.
+#[tracing::instrument(name = "db contact.contact.roles", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "contact"))]
 pub async fn roles(db: &Db, contact_id: &str, customer_id: &str) -> Result<Vec<String>, Error> {
     let mut conn = db.pool.acquire().await?;
     roles_on(&mut conn, contact_id, customer_id).await
@@ -343,6 +349,7 @@ async fn roles_on(
 /// `in (…)` rather than a correlated `exists`: the bundled SQLite 3.51
 /// applies OFFSET to the role rows of an `exists` form, so pages past the
 /// first skipped the wrong number of contacts.
+#[tracing::instrument(name = "db contact.contact.list", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "contact"))]
 pub async fn list(
     db: &Db,
     customer_id: &str,
@@ -396,6 +403,7 @@ pub async fn list(
 
 /// Changes the information `info` sets, if the contact holds a role on the
 /// customer; NOT_FOUND otherwise (a contact is seen through a customer).
+#[tracing::instrument(name = "db contact.contact.update", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "contact"))]
 pub async fn update(
     db: &Db,
     contact_id: &str,
@@ -433,6 +441,7 @@ pub async fn update(
 /// one transaction, unless it holds none on the first (NOT_FOUND), already
 /// holds some on the target, or the target's `users_max` would be exceeded;
 /// answers the contact as the target sees it ([`Answer`]).
+#[tracing::instrument(name = "db contact.contact.assign", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "contact"))]
 pub async fn assign<M: Message, F: FnOnce(ContactRow, Vec<String>) -> M>(
     db: &Db,
     contact_id: &str,
@@ -460,6 +469,7 @@ pub async fn assign<M: Message, F: FnOnce(ContactRow, Vec<String>) -> M>(
 /// (NOT_FOUND) or is the only holder on that customer of a role `guarded`
 /// says must keep one (LAST_OWNER). A contact left with no assignment is
 /// deleted; the answer says whether it was.
+#[tracing::instrument(name = "db contact.contact.remove_assignment", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "contact"))]
 pub async fn remove_assignment(
     db: &Db,
     contact_id: &str,
@@ -504,6 +514,7 @@ pub async fn remove_assignment(
 
 /// The stored Argon2id PHC string, if the contact exists. Only for
 /// verifying: never log or answer it.
+#[tracing::instrument(name = "db contact.contact.password_hash", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "contact"))]
 pub async fn password_hash(db: &Db, contact_id: &str) -> Result<Option<String>, Error> {
     let row = sqlx::query("select password_hash from contact where contact_id = $1")
         .bind(contact_id)
@@ -512,6 +523,7 @@ pub async fn password_hash(db: &Db, contact_id: &str) -> Result<Option<String>, 
     Ok(row.map(|r| r.try_get("password_hash")).transpose()?)
 }
 
+#[tracing::instrument(name = "db contact.contact.set_password_hash", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "contact"))]
 pub async fn set_password_hash(db: &Db, contact_id: &str, hash: &str) -> Result<(), Error> {
     let updated =
         sqlx::query("update contact set password_hash = $2, updated_at = $3 where contact_id = $1")
@@ -530,6 +542,7 @@ pub async fn set_password_hash(db: &Db, contact_id: &str, hash: &str) -> Result<
 /// Replaces the roles a contact holds on a customer, in one transaction so
 /// that no reader sees the contact between its old and new roles. No roles
 /// ends the assignment; the contact itself stays (it may hold others).
+#[tracing::instrument(name = "db contact.contact.set_roles", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "contact"))]
 pub async fn set_roles(
     db: &Db,
     contact_id: &str,
@@ -576,6 +589,7 @@ pub async fn set_roles(
 }
 
 /// The customer a contact was created on: the one it holds roles on first.
+#[tracing::instrument(name = "db contact.contact.home_customer", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "contact"))]
 pub async fn home_customer(db: &Db, contact_id: &str) -> Result<Option<String>, Error> {
     let row = sqlx::query(
         "select customer_id from contact_role where contact_id = $1 order by created_at limit 1",
@@ -590,6 +604,7 @@ pub async fn home_customer(db: &Db, contact_id: &str) -> Result<Option<String>, 
 /// any. Running it twice changes nothing the second time. It takes the
 /// customer's turn like the other assignment changes, so it cannot
 /// interleave with a removal or assignment on the same customer.
+#[tracing::instrument(name = "db contact.contact.delete_customer", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "contact"))]
 pub async fn delete_customer(db: &Db, customer_id: &str) -> Result<u64, Error> {
     let mut tx = begin_for_customer(db, customer_id).await?;
     let affected: Vec<String> =
