@@ -17,11 +17,11 @@ use std::sync::atomic::AtomicBool;
 
 use platform::cache::Cache;
 use platform::db::{Db, Migration};
+use platform::grpc::Peer;
 use proto::account::v1::account_service_server::AccountServiceServer;
 use proto::auth::v1::auth_service_client::AuthServiceClient;
 use proto::billing::v1::billing_service_client::BillingServiceClient;
 use proto::contact::v1::contact_service_client::ContactServiceClient;
-use platform::grpc::Peer;
 
 pub const MIGRATIONS: &[Migration] = &[
     Migration {

@@ -17,9 +17,9 @@ use std::time::Duration;
 use anyhow::Context as _;
 use platform::cache::Cache;
 use platform::db::{Db, Migration};
+use platform::grpc::Peer;
 use proto::account::v1::account_service_client::AccountServiceClient;
 use proto::contact::v1::contact_service_client::ContactServiceClient;
-use platform::grpc::Peer;
 
 use crate::domain::ServerKey;
 

@@ -445,8 +445,9 @@ mod tests {
             schema_prefix: String::new(),
             redis_url: None,
         };
-        let accounts =
-            proto::account::v1::account_service_client::AccountServiceClient::new(platform::grpc::Traced(accounts));
+        let accounts = proto::account::v1::account_service_client::AccountServiceClient::new(
+            platform::grpc::Traced(accounts),
+        );
         let state = State::open(&storage, accounts, platform::cache::Cache::in_memory())
             .await
             .expect("open");

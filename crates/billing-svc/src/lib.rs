@@ -21,8 +21,8 @@ use std::sync::Arc;
 
 use platform::cache::Cache;
 use platform::db::{Db, Migration};
-use proto::account::v1::account_service_client::AccountServiceClient;
 use platform::grpc::Peer;
+use proto::account::v1::account_service_client::AccountServiceClient;
 
 use crate::processor::{CardProcessor, SandboxProcessor};
 

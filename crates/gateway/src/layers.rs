@@ -30,39 +30,51 @@ pub fn app(state: AppState) -> Router {
             axum::routing::get(move || crate::metrics::render(metrics_state.clone())),
         )
         .layer(
-        ServiceBuilder::new()
-            // 1. Every request gets an id (the client's X-Request-ID when it
-            //    sends a sane one) so logs, problems and services agree on it.
-            .layer(middleware::from_fn(sanitize_request_id))
-            .layer(SetRequestIdLayer::new(X_REQUEST_ID, MakeRequestUuid))
-            // 2. ...and the response echoes it.
-            .layer(PropagateRequestIdLayer::new(X_REQUEST_ID))
-            // 3. One server span per request, continuing the client's trace
-            //    when it sends a traceparent, carrying the id for the logs;
-            //    and the request counters and latency histogram per route.
-            .layer(TraceLayer::new_for_http().make_span_with(http_span).on_response(
-                |res: &Response, _latency: std::time::Duration, span: &tracing::Span| {
-                    span.record("http.response.status_code", res.status().as_u16());
-                    if res.status().is_server_error() {
-                        span.record("otel.status_code", "ERROR");
-                    }
-                },
-            ))
-            .layer(middleware::from_fn(record_metrics))
-            // 4. Problem documents read the id from here.
-            .layer(middleware::from_fn(request_id_scope))
-            // 5. Authenticated requests answer with their rate limit.
-            .layer(middleware::from_fn(rate_limit_headers))
-            // 6. XML for clients that prefer it (problems included).
-            .layer(middleware::from_fn(crate::formats::negotiate))
-            // 7. Idempotency-Key on creating POSTs, for the services.
-            .layer(middleware::from_fn(crate::idempotency::layer))
-            // 8. A backstop for work that outlives its deadline; the gRPC
-            //    deadline set from the same value normally answers first (504).
-            .layer(tower_http::timeout::TimeoutLayer::with_status_code(axum::http::StatusCode::GATEWAY_TIMEOUT, timeout + std::time::Duration::from_secs(1)))
-            // 9. Bodies beyond what any route takes are refused unread.
-            .layer(tower_http::limit::RequestBodyLimitLayer::new(BODY_LIMIT)),
-    )
+            ServiceBuilder::new()
+                // 1. Every request gets an id (the client's X-Request-ID when it
+                //    sends a sane one) so logs, problems and services agree on it.
+                .layer(middleware::from_fn(sanitize_request_id))
+                .layer(SetRequestIdLayer::new(X_REQUEST_ID, MakeRequestUuid))
+                // 2. ...and the response echoes it.
+                .layer(PropagateRequestIdLayer::new(X_REQUEST_ID))
+                // 3. One server span per request, continuing the client's trace
+                //    when it sends a traceparent, carrying the id for the logs;
+                //    and the request counters and latency histogram per route.
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(http_span)
+                        .on_response(
+                            |res: &Response,
+                             _latency: std::time::Duration,
+                             span: &tracing::Span| {
+                                span.record(
+                                    "http.response.status_code",
+                                    i64::from(res.status().as_u16()),
+                                );
+                                if res.status().is_server_error() {
+                                    span.record("otel.status_code", "ERROR");
+                                }
+                            },
+                        ),
+                )
+                .layer(middleware::from_fn(record_metrics))
+                // 4. Problem documents read the id from here.
+                .layer(middleware::from_fn(request_id_scope))
+                // 5. Authenticated requests answer with their rate limit.
+                .layer(middleware::from_fn(rate_limit_headers))
+                // 6. XML for clients that prefer it (problems included).
+                .layer(middleware::from_fn(crate::formats::negotiate))
+                // 7. Idempotency-Key on creating POSTs, for the services.
+                .layer(middleware::from_fn(crate::idempotency::layer))
+                // 8. A backstop for work that outlives its deadline; the gRPC
+                //    deadline set from the same value normally answers first (504).
+                .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+                    axum::http::StatusCode::GATEWAY_TIMEOUT,
+                    timeout + std::time::Duration::from_secs(1),
+                ))
+                // 9. Bodies beyond what any route takes are refused unread.
+                .layer(tower_http::limit::RequestBodyLimitLayer::new(BODY_LIMIT)),
+        )
 }
 
 /// The route template (`/v1/api/accounts/{id}`), never the path itself, so

@@ -72,9 +72,15 @@ impl AppState {
         let billing = platform::grpc::channel(&upstreams.billing)?;
         let auth = platform::grpc::channel(&upstreams.auth)?;
         Ok(Self {
-            account: AccountServiceClient::new(idempotency::Replay(platform::grpc::Traced(account.clone()))),
-            contact: ContactServiceClient::new(idempotency::Replay(platform::grpc::Traced(contact.clone()))),
-            billing: BillingServiceClient::new(idempotency::Replay(platform::grpc::Traced(billing.clone()))),
+            account: AccountServiceClient::new(idempotency::Replay(platform::grpc::Traced(
+                account.clone(),
+            ))),
+            contact: ContactServiceClient::new(idempotency::Replay(platform::grpc::Traced(
+                contact.clone(),
+            ))),
+            billing: BillingServiceClient::new(idempotency::Replay(platform::grpc::Traced(
+                billing.clone(),
+            ))),
             auth: AuthServiceClient::new(idempotency::Replay(platform::grpc::Traced(auth.clone()))),
             health: vec![
                 ("partner.account.v1.AccountService", account),

@@ -48,10 +48,7 @@ pub async fn render(state: AppState) -> impl IntoResponse {
     );
     out.push_str(&platform::metrics::render());
     (
-        [(
-            header::CONTENT_TYPE,
-            platform::metrics::CONTENT_TYPE,
-        )],
+        [(header::CONTENT_TYPE, platform::metrics::CONTENT_TYPE)],
         out,
     )
 }

@@ -61,7 +61,11 @@ where
             .set_service_status("", ServingStatus::NotServing)
             .await;
         let drain = crate::shutdown::drain_delay();
-        tracing::info!(service = S::NAME, ?drain, "gRPC server not serving; draining");
+        tracing::info!(
+            service = S::NAME,
+            ?drain,
+            "gRPC server not serving; draining"
+        );
         // New calls are still answered while callers notice.
         tokio::time::sleep(drain).await;
     };
@@ -208,7 +212,7 @@ where
                     Err(_) => tonic::Code::Internal,
                 };
                 let span = tracing::Span::current();
-                span.record("rpc.grpc.status_code", code as i32);
+                span.record("rpc.grpc.status_code", i64::from(code as i32));
                 if matches!(
                     code,
                     tonic::Code::Unknown
@@ -291,7 +295,7 @@ where
                 match &res {
                     Ok(r) => {
                         let code = status_code(r);
-                        span.record("rpc.grpc.status_code", code as i32);
+                        span.record("rpc.grpc.status_code", i64::from(code as i32));
                         if code != tonic::Code::Ok {
                             span.record("otel.status_code", "ERROR");
                         }

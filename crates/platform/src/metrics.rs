@@ -112,7 +112,9 @@ pub async fn serve(
     install();
     let app = axum::Router::new().route(
         "/metrics",
-        axum::routing::get(|| async { ([(axum::http::header::CONTENT_TYPE, CONTENT_TYPE)], render()) }),
+        axum::routing::get(|| async {
+            ([(axum::http::header::CONTENT_TYPE, CONTENT_TYPE)], render())
+        }),
     );
     tracing::info!(addr = %listener.local_addr()?, "metrics listening");
     axum::serve(listener, app)

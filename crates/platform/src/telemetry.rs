@@ -79,7 +79,9 @@ pub fn init_with(otlp_endpoint: Option<&str>, service_name: &str) -> Telemetry {
             .with_filter(filter())
             .boxed()
     } else {
-        tracing_subscriber::fmt::layer().with_filter(filter()).boxed()
+        tracing_subscriber::fmt::layer()
+            .with_filter(filter())
+            .boxed()
     };
     let provider = match otlp_endpoint.map(|e| exporter(e, service_name)) {
         Some(Ok(p)) => Some(p),

@@ -61,8 +61,7 @@ pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Health>) 
             (name.to_owned(), status.to_owned())
         }
     });
-    let mut services: BTreeMap<String, String> =
-        futures_join(checks).await.into_iter().collect();
+    let mut services: BTreeMap<String, String> = futures_join(checks).await.into_iter().collect();
     if state.draining.load(std::sync::atomic::Ordering::Relaxed) {
         services.insert("gateway".into(), "draining".into());
     }
