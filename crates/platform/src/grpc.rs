@@ -83,13 +83,97 @@ where
     Ok(())
 }
 
+/// How often a peer's DNS name is resolved again, so new replicas get calls
+/// and gone ones stop getting them.
+const RESOLVE_EVERY: Duration = Duration::from_secs(10);
+
 /// A lazily connecting channel to a peer service (`http://host:port`). A peer
 /// that is down makes calls fail with UNAVAILABLE, which callers map to 503.
+///
+/// An IP address or `localhost` is one endpoint. Any other name (a headless
+/// Kubernetes Service) is resolved now and every [`RESOLVE_EVERY`], and
+/// calls are balanced over every address it returns: one HTTP/2 connection
+/// per pod, instead of every call riding the one connection a ClusterIP
+/// would pin. Must be called inside a Tokio runtime.
 pub fn channel(url: &str) -> anyhow::Result<Channel> {
+    let uri: http::Uri = url.parse()?;
+    let host = uri
+        .host()
+        .ok_or_else(|| anyhow::anyhow!("{url}: no host"))?
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_owned();
+    if host == "localhost" || host.parse::<std::net::IpAddr>().is_ok() {
+        return Ok(endpoint(url)?.connect_lazy());
+    }
+    let scheme = uri.scheme_str().unwrap_or("http").to_owned();
+    let port = uri
+        .port_u16()
+        .unwrap_or(if scheme == "https" { 443 } else { 80 });
+    let name = format!("{host}:{port}");
+    Ok(balanced(scheme, RESOLVE_EVERY, move || {
+        let name = name.clone();
+        async move { Ok(tokio::net::lookup_host(name).await?.collect()) }
+    }))
+}
+
+fn endpoint(url: &str) -> anyhow::Result<Endpoint> {
     Ok(Endpoint::from_shared(url.to_owned())?
         .connect_timeout(Duration::from_secs(2))
-        .tcp_nodelay(true)
-        .connect_lazy())
+        .tcp_nodelay(true))
+}
+
+/// A channel balanced over whatever `resolve` answers, asked again every
+/// `every`; the resolving task ends when the channel is dropped. A failed
+/// lookup keeps the addresses known so far.
+fn balanced<R, F>(scheme: String, every: Duration, resolve: R) -> Channel
+where
+    R: Fn() -> F + Send + 'static,
+    F: Future<Output = std::io::Result<Vec<std::net::SocketAddr>>> + Send,
+{
+    use std::collections::HashSet;
+    use tonic::transport::channel::Change;
+    let (channel, changes) = Channel::balance_channel::<std::net::SocketAddr>(64);
+    tokio::spawn(async move {
+        let mut known = HashSet::new();
+        let mut failing = false;
+        loop {
+            match resolve().await {
+                Ok(addrs) => {
+                    failing = false;
+                    let now: HashSet<_> = addrs.into_iter().collect();
+                    for addr in now.difference(&known) {
+                        let Ok(ep) = endpoint(&format!("{scheme}://{addr}")) else {
+                            continue;
+                        };
+                        if changes.send(Change::Insert(*addr, ep)).await.is_err() {
+                            return;
+                        }
+                    }
+                    for addr in known.difference(&now) {
+                        if changes.send(Change::Remove(*addr)).await.is_err() {
+                            return;
+                        }
+                    }
+                    if now != known {
+                        tracing::debug!(peers = ?now, "peer addresses changed");
+                    }
+                    known = now;
+                }
+                Err(e) => {
+                    if !failing {
+                        tracing::warn!(error = %e, "resolving a peer failed; keeping its known addresses");
+                    }
+                    failing = true;
+                }
+            }
+            tokio::select! {
+                () = tokio::time::sleep(every) => {}
+                () = changes.closed() => return,
+            }
+        }
+    });
+    channel
 }
 
 /// A peer's channel whose every call is a client span carrying the trace on
@@ -308,5 +392,81 @@ where
             }
             .instrument(span),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::{Arc, Mutex};
+    use tonic_health::pb::HealthCheckRequest;
+    use tonic_health::pb::health_client::HealthClient;
+
+    /// A health server on its own port reporting `status` for service "x".
+    async fn replica(status: ServingStatus) -> std::net::SocketAddr {
+        let (reporter, health) = tonic_health::server::health_reporter();
+        reporter.set_service_status("x", status).await;
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let _keep = reporter;
+            Server::builder()
+                .add_service(health)
+                .serve_with_incoming(TcpListenerStream::new(listener))
+                .await
+        });
+        addr
+    }
+
+    async fn statuses(client: &mut HealthClient<Channel>, n: usize) -> Vec<i32> {
+        let mut out = vec![];
+        for _ in 0..n {
+            let r = client
+                .check(HealthCheckRequest {
+                    service: "x".into(),
+                })
+                .await
+                .unwrap();
+            out.push(r.into_inner().status);
+        }
+        out
+    }
+
+    #[tokio::test]
+    async fn calls_spread_over_every_address_and_follow_changes() {
+        let serving = replica(ServingStatus::Serving).await;
+        let other = replica(ServingStatus::NotServing).await;
+        let answer = Arc::new(Mutex::new(vec![serving, other]));
+        let dns = answer.clone();
+        let channel = balanced("http".into(), Duration::from_millis(50), move || {
+            let addrs = dns.lock().unwrap().clone();
+            async move { Ok(addrs) }
+        });
+        let mut client = HealthClient::new(channel);
+        // Both replicas answer: the balancer picks the less loaded of two
+        // random ones, so 60 sequential calls reach both.
+        let seen = statuses(&mut client, 60).await;
+        assert!(seen.contains(&(ServingStatus::Serving as i32)), "{seen:?}");
+        assert!(
+            seen.contains(&(ServingStatus::NotServing as i32)),
+            "{seen:?}"
+        );
+        // One replica leaves the answer: after a resolution, none go there.
+        answer.lock().unwrap().retain(|a| *a == serving);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let seen = statuses(&mut client, 20).await;
+        assert!(
+            seen.iter().all(|s| *s == ServingStatus::Serving as i32),
+            "{seen:?}"
+        );
+    }
+
+    #[test]
+    fn method_paths_split_into_service_and_method() {
+        assert_eq!(
+            rpc_names("/partner.account.v1.AccountService/GetCustomer"),
+            ("partner.account.v1.AccountService", "GetCustomer")
+        );
+        assert_eq!(rpc_names("/nonsense"), ("unknown", "unknown"));
     }
 }
