@@ -141,12 +141,22 @@ async fn record_metrics(req: Request, next: Next) -> Response {
         "status" => res.status().as_u16().to_string(),
     )
     .increment(1);
+    let elapsed = start.elapsed();
+    // One access line per request, inside the request's span, so it carries
+    // request_id and trace_id; probes and scrapes would only be noise.
+    if !route.starts_with("/health/") && route != "/metrics" {
+        tracing::info!(
+            status = res.status().as_u16(),
+            latency_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
+            "request answered"
+        );
+    }
     metrics::histogram!(
         "http_server_request_duration_seconds",
         "method" => method,
         "route" => route,
     )
-    .record(start.elapsed().as_secs_f64());
+    .record(elapsed.as_secs_f64());
     res
 }
 

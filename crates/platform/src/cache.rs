@@ -85,6 +85,10 @@ impl Cache {
                 .await
                 .context("timed out connecting to Redis")?
                 .context("cannot connect to Redis")?;
+                // The series exists from the start, so "absent" never has
+                // to be read as "fine".
+                crate::metrics::install();
+                metrics::gauge!("cache_redis_fallback").set(0.0);
                 Inner::Redis(manager)
             }
             None => Inner::Memory(Arc::default()),
