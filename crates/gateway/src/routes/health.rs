@@ -49,15 +49,27 @@ pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Health>) 
         let mut client = HealthClient::new(channel.clone());
         let name: &'static str = name;
         async move {
-            let mut req = tonic::Request::new(HealthCheckRequest {
-                service: name.to_owned(),
-            });
-            req.set_timeout(Duration::from_secs(2));
-            let status = match client.check(req).await {
-                Ok(r) if r.get_ref().status == ServingStatus::Serving as i32 => "serving",
-                Ok(_) => "not_serving",
-                Err(_) => "unreachable",
-            };
+            // The channel balances over a service's pods, and one pod
+            // draining during a rollout answers NOT_SERVING at once while
+            // its siblings serve: ask again (up to three times) before
+            // calling the service not serving, so a rollout does not turn
+            // every gateway unready. Unreachable is final: asking a dead
+            // peer again would only add its timeout.
+            let mut status = "not_serving";
+            for _ in 0..3 {
+                let mut req = tonic::Request::new(HealthCheckRequest {
+                    service: name.to_owned(),
+                });
+                req.set_timeout(Duration::from_secs(2));
+                status = match client.check(req).await {
+                    Ok(r) if r.get_ref().status == ServingStatus::Serving as i32 => "serving",
+                    Ok(_) => "not_serving",
+                    Err(_) => "unreachable",
+                };
+                if status != "not_serving" {
+                    break;
+                }
+            }
             (name.to_owned(), status.to_owned())
         }
     });
