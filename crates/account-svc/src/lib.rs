@@ -134,9 +134,10 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     state: State,
     shutdown: impl Future<Output = ()> + Send + 'static,
+    drain: std::time::Duration,
 ) -> anyhow::Result<()> {
     let sweep = tokio::spawn(recovery::sweep(state.clone()));
-    let served = platform::grpc::serve(listener, service(state), shutdown).await;
+    let served = platform::grpc::serve(listener, service(state), shutdown, drain).await;
     sweep.abort();
     served
 }

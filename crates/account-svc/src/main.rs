@@ -25,8 +25,14 @@ async fn main() -> anyhow::Result<()> {
     let listener =
         tokio::net::TcpListener::bind(var_or("ACCOUNT_SVC_ADDR", "127.0.0.1:50051")).await?;
     // The metrics port lives until the process exits.
-    platform::metrics::serve_from_env(std::future::pending()).await?;
-    let served = account_svc::serve(listener, state, platform::shutdown::signal()).await;
+    platform::metrics::serve_from_env(platform::metrics::render, std::future::pending()).await?;
+    let served = account_svc::serve(
+        listener,
+        state,
+        platform::shutdown::signal(),
+        platform::shutdown::drain_delay(),
+    )
+    .await;
     telemetry.shutdown();
     served
 }

@@ -70,6 +70,7 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     state: State,
     shutdown: impl Future<Output = ()> + Send + 'static,
+    drain: std::time::Duration,
 ) -> anyhow::Result<()> {
-    platform::grpc::serve(listener, service(state), shutdown).await
+    platform::grpc::serve(listener, service(state), shutdown, drain).await
 }

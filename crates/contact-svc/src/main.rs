@@ -17,8 +17,14 @@ async fn main() -> anyhow::Result<()> {
     let state = contact_svc::State::open(&storage, cache).await?;
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     // The metrics port lives until the process exits.
-    platform::metrics::serve_from_env(std::future::pending()).await?;
-    let served = contact_svc::serve(listener, state, platform::shutdown::signal()).await;
+    platform::metrics::serve_from_env(platform::metrics::render, std::future::pending()).await?;
+    let served = contact_svc::serve(
+        listener,
+        state,
+        platform::shutdown::signal(),
+        platform::shutdown::drain_delay(),
+    )
+    .await;
     telemetry.shutdown();
     served
 }

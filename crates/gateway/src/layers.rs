@@ -119,7 +119,9 @@ fn http_span(req: &Request) -> tracing::Span {
         request_id = %id,
         trace_id = tracing::field::Empty,
     );
-    platform::telemetry::continue_trace(&span, req.headers());
+    // The public edge: a client's traceparent is linked, not followed, so
+    // no client chooses our trace ids or forces sampling.
+    platform::telemetry::start_trace_linked(&span, req.headers());
     span
 }
 
@@ -130,10 +132,8 @@ async fn record_metrics(req: Request, next: Next) -> Response {
     let method = method_label(req.method());
     let route = route_of(&req);
     let start = std::time::Instant::now();
-    let in_flight = metrics::gauge!("http_server_requests_in_flight");
-    in_flight.increment(1.0);
+    let _in_flight = InFlight::enter();
     let res = next.run(req).await;
-    in_flight.decrement(1.0);
     metrics::counter!(
         "http_server_requests_total",
         "method" => method,
@@ -158,6 +158,24 @@ async fn record_metrics(req: Request, next: Next) -> Response {
     )
     .record(elapsed.as_secs_f64());
     res
+}
+
+/// `http_server_requests_in_flight`, counted down on drop: a request whose
+/// client goes away is dropped, not finished, and must not stay counted.
+struct InFlight(metrics::Gauge);
+
+impl InFlight {
+    fn enter() -> Self {
+        let gauge = metrics::gauge!("http_server_requests_in_flight");
+        gauge.increment(1.0);
+        Self(gauge)
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.decrement(1.0);
+    }
 }
 
 /// Where the [`crate::auth::Caller`] extractor leaves its rate-limit

@@ -32,7 +32,12 @@ async fn main() -> anyhow::Result<()> {
     )?;
     let listener = tokio::net::TcpListener::bind(var_or("GATEWAY_ADDR", "127.0.0.1:8080")).await?;
     // The metrics port lives until the process exits.
-    platform::metrics::serve_from_env(std::future::pending()).await?;
+    let metrics_state = state.clone();
+    platform::metrics::serve_from_env(
+        move || gateway::metrics::text(&metrics_state),
+        std::future::pending(),
+    )
+    .await?;
     let served = gateway::serve(listener, state, platform::shutdown::signal()).await;
     telemetry.shutdown();
     served

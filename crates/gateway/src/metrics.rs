@@ -12,6 +12,15 @@ use axum::response::IntoResponse;
 use crate::AppState;
 
 pub async fn render(state: AppState) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, platform::metrics::CONTENT_TYPE)],
+        text(&state),
+    )
+}
+
+/// This gateway's own series, then the process's recorder: what `/metrics`
+/// answers on the API port and on `METRICS_ADDR`.
+pub fn text(state: &AppState) -> String {
     let c = &state.limiter.counters;
     let mut out = String::new();
     let _ = writeln!(
@@ -47,8 +56,5 @@ pub async fn render(state: AppState) -> impl IntoResponse {
         u8::from(state.cache.is_redis()),
     );
     out.push_str(&platform::metrics::render());
-    (
-        [(header::CONTENT_TYPE, platform::metrics::CONTENT_TYPE)],
-        out,
-    )
+    out
 }

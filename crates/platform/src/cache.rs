@@ -177,6 +177,10 @@ impl Cache {
     ) -> Option<(bool, i64)> {
         static SCRIPT: OnceLock<redis::Script> = OnceLock::new();
         let script = SCRIPT.get_or_init(|| redis::Script::new(GCRA_LUA));
+        if !self.is_redis() {
+            // No call to make (and so no span): the caller limits in-process.
+            return None;
+        }
         let span = self.span("EVALSHA", kind(key));
         let key = format!("{}{key}", self.prefix);
         let (granted, ahead): (i64, i64) = self

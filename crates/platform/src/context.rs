@@ -121,7 +121,7 @@ impl CallContext {
 }
 
 /// `grpc-timeout` per the gRPC HTTP/2 protocol: up to 8 digits and a unit.
-fn parse_grpc_timeout(v: &str) -> Option<Duration> {
+pub(crate) fn parse_grpc_timeout(v: &str) -> Option<Duration> {
     if v.len() < 2 || v.len() > 9 {
         return None;
     }

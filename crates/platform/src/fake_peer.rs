@@ -48,7 +48,12 @@ pub async fn start<N: Name>(
         answer: Arc::new(answer),
         name: PhantomData,
     };
-    tokio::spawn(crate::grpc::serve(listener, peer, std::future::pending()));
+    tokio::spawn(crate::grpc::serve(
+        listener,
+        peer,
+        std::future::pending(),
+        std::time::Duration::ZERO,
+    ));
     crate::grpc::channel(&url).expect("channel")
 }
 

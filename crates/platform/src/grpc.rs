@@ -20,10 +20,15 @@ use tonic::server::NamedService;
 use tonic::transport::{Channel, Endpoint, Server};
 use tonic_health::ServingStatus;
 
+/// After `shutdown`, the server reports NOT_SERVING yet answers for `drain`
+/// ([`crate::shutdown::drain_delay`] for a process of its own; zero when
+/// nothing else calls it, as in the all-in-one stack once its gateway has
+/// stopped), then stops accepting and finishes in-flight calls.
 pub async fn serve<S>(
     listener: TcpListener,
     service: S,
     shutdown: impl Future<Output = ()> + Send + 'static,
+    drain: Duration,
 ) -> anyhow::Result<()>
 where
     S: tonic::codegen::Service<
@@ -60,7 +65,6 @@ where
         reporter
             .set_service_status("", ServingStatus::NotServing)
             .await;
-        let drain = crate::shutdown::drain_delay();
         tracing::info!(
             service = S::NAME,
             ?drain,
@@ -85,7 +89,7 @@ where
 
 /// How often a peer's DNS name is resolved again, so new replicas get calls
 /// and gone ones stop getting them.
-const RESOLVE_EVERY: Duration = Duration::from_secs(10);
+const RESOLVE_EVERY: Duration = Duration::from_secs(5);
 
 /// A lazily connecting channel to a peer service (`http://host:port`). A peer
 /// that is down makes calls fail with UNAVAILABLE, which callers map to 503.
@@ -308,12 +312,12 @@ where
                 ) {
                     span.record("otel.status_code", "ERROR");
                 }
-                // A method the server does not have is one label, whatever
-                // name a caller made up.
-                let method = if code == tonic::Code::Unimplemented {
-                    "other".to_owned()
+                // A service or method the server does not have is one label,
+                // whatever name a caller made up.
+                let (service, method) = if code == tonic::Code::Unimplemented {
+                    ("other".to_owned(), "other".to_owned())
                 } else {
-                    method
+                    (service, method)
                 };
                 metrics::counter!(
                     "grpc_server_requests_total",
@@ -335,8 +339,19 @@ where
     }
 }
 
+/// How long past its deadline a call may wait for a peer instance before
+/// [`Traced`] gives up; calls without a deadline wait this long in all.
+const NO_DEADLINE_CAP: Duration = Duration::from_secs(60);
+
 /// The client side of every call: a client span, whose `traceparent` goes
 /// out in the call's metadata so the server's span becomes its child.
+///
+/// It also bounds the wait for a peer instance. tonic enforces a call's
+/// deadline inside each endpoint's connection; a balanced channel with no
+/// endpoint (a headless Service with no ready pod) would hold the call in its
+/// queue for ever. A call that gets no answer by its deadline (plus a little,
+/// so the connection's own timeout answers first when there is one) fails
+/// UNAVAILABLE.
 #[derive(Clone, Debug)]
 pub struct Traced<S>(pub S);
 
@@ -344,15 +359,15 @@ impl<S, B, RB> tower::Service<http::Request<B>> for Traced<S>
 where
     S: tower::Service<http::Request<B>, Response = http::Response<RB>>,
     S::Future: Send + 'static,
-    S::Error: Send + 'static,
+    S::Error: Into<tonic::codegen::StdError> + Send + 'static,
     RB: Send + 'static,
 {
     type Response = S::Response;
-    type Error = S::Error;
-    type Future = BoxFuture<S::Response, S::Error>;
+    type Error = tonic::codegen::StdError;
+    type Future = BoxFuture<S::Response, Self::Error>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.0.poll_ready(cx)
+        self.0.poll_ready(cx).map_err(Into::into)
     }
 
     fn call(&mut self, mut req: http::Request<B>) -> Self::Future {
@@ -367,6 +382,13 @@ where
             rpc.method = %method,
             rpc.grpc.status_code = tracing::field::Empty,
         );
+        let wait = req
+            .headers()
+            .get("grpc-timeout")
+            .and_then(|v| v.to_str().ok())
+            .and_then(crate::context::parse_grpc_timeout)
+            .map_or(NO_DEADLINE_CAP, |d| d + Duration::from_millis(250));
+        let service = service.to_owned();
         crate::telemetry::inject(&span, req.headers_mut());
         let call = {
             let _entered = span.enter();
@@ -374,7 +396,12 @@ where
         };
         Box::pin(
             async move {
-                let res = call.await;
+                let res = match tokio::time::timeout(wait, call).await {
+                    Ok(res) => res.map_err(Into::into),
+                    Err(_) => Err(Box::new(tonic::Status::unavailable(format!(
+                        "no instance of {service} answered within the deadline"
+                    ))) as tonic::codegen::StdError),
+                };
                 let span = tracing::Span::current();
                 match &res {
                     Ok(r) => {
@@ -459,6 +486,23 @@ mod tests {
             seen.iter().all(|s| *s == ServingStatus::Serving as i32),
             "{seen:?}"
         );
+    }
+
+    #[tokio::test]
+    async fn a_call_with_no_instance_to_go_to_fails_after_its_deadline() {
+        let channel = balanced("http".into(), Duration::from_millis(50), || async {
+            Ok(vec![])
+        });
+        let mut client = HealthClient::new(Traced(channel));
+        let mut req = tonic::Request::new(HealthCheckRequest {
+            service: "x".into(),
+        });
+        req.set_timeout(Duration::from_millis(100));
+        let err = tokio::time::timeout(Duration::from_secs(5), client.check(req))
+            .await
+            .expect("the call is not held for ever")
+            .unwrap_err();
+        assert_eq!(err.code(), tonic::Code::Unavailable, "{err:?}");
     }
 
     #[test]

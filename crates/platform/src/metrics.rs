@@ -19,7 +19,8 @@ use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use sqlx::AnyPool;
 use tokio::net::TcpListener;
 
-/// Latency buckets in seconds: 1 ms to 10 s, dense where API calls land.
+/// Latency buckets in seconds: 1 ms to 30 s (the longest request
+/// deadline), dense where API calls land.
 const BUCKETS: [f64; 14] = [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
 ];
@@ -104,16 +105,22 @@ pub fn render() -> String {
 /// The content type of [`render`]'s text.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
-/// Serves `GET /metrics` on `listener` until `shutdown`.
-pub async fn serve(
+/// Serves `GET /metrics` on `listener` until `shutdown`, answering with
+/// what `text` renders ([`render`], or a component's own series before it).
+pub async fn serve<R>(
     listener: TcpListener,
+    text: R,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<()>
+where
+    R: Fn() -> String + Clone + Send + Sync + 'static,
+{
     install();
     let app = axum::Router::new().route(
         "/metrics",
-        axum::routing::get(|| async {
-            ([(axum::http::header::CONTENT_TYPE, CONTENT_TYPE)], render())
+        axum::routing::get(move || {
+            let text = text.clone();
+            async move { ([(axum::http::header::CONTENT_TYPE, CONTENT_TYPE)], text()) }
         }),
     );
     tracing::info!(addr = %listener.local_addr()?, "metrics listening");
@@ -125,16 +132,20 @@ pub async fn serve(
 
 /// Binds `METRICS_ADDR` (e.g. `0.0.0.0:9090`) and serves [`serve`] there in
 /// the background; nothing when it is unset.
-pub async fn serve_from_env(
+pub async fn serve_from_env<R>(
+    text: R,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<()>
+where
+    R: Fn() -> String + Clone + Send + Sync + 'static,
+{
     install();
     if let Some(addr) = crate::config::var("METRICS_ADDR") {
         let listener = TcpListener::bind(&addr)
             .await
             .map_err(|e| anyhow::anyhow!("METRICS_ADDR {addr}: {e}"))?;
         tokio::spawn(async move {
-            if let Err(e) = serve(listener, shutdown).await {
+            if let Err(e) = serve(listener, text, shutdown).await {
                 tracing::error!(error = %e, "metrics server stopped");
             }
         });

@@ -124,9 +124,16 @@ fn exporter(endpoint: &str, service_name: &str) -> anyhow::Result<SdkTracerProvi
         .with_tonic()
         .with_endpoint(endpoint)
         .build()?;
-    // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES win over the default
-    // name; the sampler comes from OTEL_TRACES_SAMPLER(_ARG).
-    let resource = if crate::config::var("OTEL_SERVICE_NAME").is_some() {
+    // OTEL_SERVICE_NAME and a service.name in OTEL_RESOURCE_ATTRIBUTES win
+    // over the default name (the builder's environment detector reads
+    // them; with_service_name would override them); the sampler comes from
+    // OTEL_TRACES_SAMPLER(_ARG).
+    let named_by_env = crate::config::var("OTEL_SERVICE_NAME").is_some()
+        || crate::config::var("OTEL_RESOURCE_ATTRIBUTES").is_some_and(|a| {
+            a.split(',')
+                .any(|kv| kv.trim().starts_with("service.name="))
+        });
+    let resource = if named_by_env {
         opentelemetry_sdk::Resource::builder().build()
     } else {
         opentelemetry_sdk::Resource::builder()
@@ -171,6 +178,23 @@ pub fn continue_trace(span: &tracing::Span, headers: &HeaderMap) {
     let parent = TraceContextPropagator::new().extract(&Headers(headers));
     if parent.span().span_context().is_valid() {
         let _ = span.set_parent(parent);
+    }
+    let cx = span.context();
+    let sc = cx.span().span_context().clone();
+    if sc.is_valid() {
+        span.record("trace_id", tracing::field::display(sc.trace_id()));
+    }
+}
+
+/// Starts a new trace at `span` (a root, sampled by our own sampler), and
+/// links the `traceparent` in `headers` when there is one: for the public
+/// edge, where a client's context is not trusted to choose trace ids or to
+/// force sampling. The span must declare an empty `trace_id` field.
+pub fn start_trace_linked(span: &tracing::Span, headers: &HeaderMap) {
+    let client = TraceContextPropagator::new().extract(&Headers(headers));
+    let client = client.span().span_context().clone();
+    if client.is_valid() {
+        span.add_link(client);
     }
     let cx = span.context();
     let sc = cx.span().span_context().clone();

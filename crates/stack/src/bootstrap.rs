@@ -6,12 +6,12 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use platform::grpc::Peer;
 use proto::account::v1 as account;
 use proto::account::v1::account_service_client::AccountServiceClient;
 use proto::auth::v1 as auth;
 use proto::auth::v1::auth_service_client::AuthServiceClient;
 use serde::{Deserialize, Serialize};
-use tonic::transport::Channel;
 
 /// `BOOTSTRAP_CLIENT_ID` / `BOOTSTRAP_CLIENT_SECRET`: fixed credentials
 /// (both or neither). Without them they are generated once.
@@ -60,8 +60,8 @@ fn deadline<T>(message: T) -> tonic::Request<T> {
 }
 
 pub async fn run(
-    mut accounts: AccountServiceClient<Channel>,
-    mut auth_client: AuthServiceClient<Channel>,
+    mut accounts: AccountServiceClient<Peer>,
+    mut auth_client: AuthServiceClient<Peer>,
     settings: &Settings,
     data_dir: &Path,
 ) -> anyhow::Result<Credentials> {

@@ -123,6 +123,7 @@ pub struct Stack {
     states: HashMap<Svc, ServiceState>,
     running: HashMap<Svc, Running>,
     gateway: Running,
+    gateway_state: gateway::AppState,
     closer: Option<JoinHandle<()>>,
 }
 
@@ -211,9 +212,9 @@ impl Stack {
 
         let credentials = bootstrap::run(
             proto::account::v1::account_service_client::AccountServiceClient::new(
-                platform::grpc::channel(&urls[&Svc::Account])?,
+                platform::grpc::peer(&urls[&Svc::Account])?,
             ),
-            proto::auth::v1::auth_service_client::AuthServiceClient::new(platform::grpc::channel(
+            proto::auth::v1::auth_service_client::AuthServiceClient::new(platform::grpc::peer(
                 &urls[&Svc::Auth],
             )?),
             &config.bootstrap,
@@ -228,6 +229,7 @@ impl Stack {
             auth: urls[&Svc::Auth].clone(),
         };
         let app = gateway::AppState::new(&upstreams, cache, config.request_timeout)?;
+        let gateway_state = app.clone();
         let gateway_shutdown = Shutdown::new();
         let task = tokio::spawn(gateway::serve(
             gateway_listener,
@@ -251,8 +253,16 @@ impl Stack {
             states,
             running,
             gateway,
+            gateway_state,
             closer,
         })
+    }
+
+    /// What the gateway's `/metrics` answers (its own series and the
+    /// process's), for a metrics port of the stack's own.
+    pub fn metrics_text(&self) -> impl Fn() -> String + Clone + Send + Sync + 'static {
+        let state = self.gateway_state.clone();
+        move || gateway::metrics::text(&state)
     }
 
     pub fn gateway_url(&self) -> String {
@@ -310,7 +320,8 @@ impl Stack {
         }
         self.gateway.shutdown.trigger();
         (&mut self.gateway.task).await??;
-        // Together, so their drain delays overlap rather than add up.
+        // Together; they do not drain (served with a zero delay): with the
+        // gateway gone, nothing calls them any more.
         let running: Vec<Running> = self.running.drain().map(|(_, r)| r).collect();
         for r in &running {
             r.shutdown.trigger();
@@ -326,10 +337,16 @@ fn serve(state: &ServiceState, listener: TcpListener) -> Running {
     let shutdown = Shutdown::new();
     let stop = shutdown.wait();
     let task = match state.clone() {
-        ServiceState::Account(s) => tokio::spawn(account_svc::serve(listener, s, stop)),
-        ServiceState::Contact(s) => tokio::spawn(contact_svc::serve(listener, s, stop)),
-        ServiceState::Billing(s) => tokio::spawn(billing_svc::serve(listener, s, stop)),
-        ServiceState::Auth(s) => tokio::spawn(auth_svc::serve(listener, s, stop)),
+        ServiceState::Account(s) => {
+            tokio::spawn(account_svc::serve(listener, s, stop, Duration::ZERO))
+        }
+        ServiceState::Contact(s) => {
+            tokio::spawn(contact_svc::serve(listener, s, stop, Duration::ZERO))
+        }
+        ServiceState::Billing(s) => {
+            tokio::spawn(billing_svc::serve(listener, s, stop, Duration::ZERO))
+        }
+        ServiceState::Auth(s) => tokio::spawn(auth_svc::serve(listener, s, stop, Duration::ZERO)),
     };
     Running { shutdown, task }
 }

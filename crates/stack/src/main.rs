@@ -16,7 +16,7 @@ async fn main() -> anyhow::Result<()> {
     let stack = stack::Stack::start(config).await?;
     // The gateway serves /metrics for the whole process; METRICS_ADDR adds a
     // port of its own, as the separate components have.
-    platform::metrics::serve_from_env(std::future::pending()).await?;
+    platform::metrics::serve_from_env(stack.metrics_text(), std::future::pending()).await?;
     let c = &stack.credentials;
     println!();
     println!(
@@ -54,11 +54,11 @@ async fn bootstrap_only() -> anyhow::Result<()> {
     use proto::auth::v1::auth_service_client::AuthServiceClient;
     let storage = platform::config::Storage::from_env();
     let creds = stack::bootstrap::run(
-        AccountServiceClient::new(platform::grpc::channel(&var_or(
+        AccountServiceClient::new(platform::grpc::peer(&var_or(
             "ACCOUNT_SVC_URL",
             "http://127.0.0.1:50051",
         ))?),
-        AuthServiceClient::new(platform::grpc::channel(&var_or(
+        AuthServiceClient::new(platform::grpc::peer(&var_or(
             "AUTH_SVC_URL",
             "http://127.0.0.1:50054",
         ))?),

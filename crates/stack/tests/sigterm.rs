@@ -30,19 +30,28 @@ fn body(name: &str) -> Value {
     })
 }
 
-/// The gateway's `http_server_requests_in_flight`.
-async fn in_flight(http: &reqwest::Client, url: &str) -> f64 {
-    let text = http
-        .get(format!("{url}/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
+fn signal(child: &std::process::Child, name: &str) {
+    let status = Command::new("kill")
+        .args([&format!("-{name}"), &child.id().to_string()])
+        .status()
         .unwrap();
-    text.lines()
-        .find_map(|l| l.strip_prefix("http_server_requests_in_flight "))
-        .map_or(0.0, |v| v.parse().unwrap())
+    assert!(status.success(), "kill -{name}");
+}
+
+/// Established TCP connections to the gateway's port, from /proc/net/tcp
+/// (state 01), counted on the server side (local port = the gateway's).
+fn established(url: &str) -> usize {
+    let port: u16 = url.rsplit(':').next().unwrap().parse().unwrap();
+    let local = format!(":{port:04X}");
+    std::fs::read_to_string("/proc/net/tcp")
+        .unwrap()
+        .lines()
+        .skip(1)
+        .filter(|l| {
+            let f: Vec<_> = l.split_whitespace().collect();
+            f.len() > 3 && f[1].ends_with(&local) && f[3] == "01"
+        })
+        .count()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -63,7 +72,7 @@ async fn sigterm_lets_100_in_flight_requests_finish() {
         .env("BOOTSTRAP_CLIENT_ID", "sigterm-test")
         .env("BOOTSTRAP_CLIENT_SECRET", &secret)
         .env("BILLING_CLOSE_INTERVAL_SECS", "0")
-        .env("SHUTDOWN_DRAIN_SECONDS", "2")
+        .env("SHUTDOWN_DRAIN_SECONDS", "5")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -107,9 +116,17 @@ async fn sigterm_lets_100_in_flight_requests_finish() {
         StatusCode::OK
     );
 
+    // 100 requests in flight when SIGTERM arrives, by construction rather
+    // than by timing: the process is stopped (SIGSTOP) while the requests
+    // connect and are sent (the kernel completes the handshakes), SIGTERM is
+    // queued, and only then does the process run again, finding both.
+    let before = established(&url);
+    signal(&child, "STOP");
+    // A client of their own: 100 new connections, none reused.
+    let senders = reqwest::Client::new();
     let requests: Vec<_> = (0..100)
         .map(|i| {
-            let (http, url, token) = (http.clone(), url.clone(), token.clone());
+            let (http, url, token) = (senders.clone(), url.clone(), token.clone());
             tokio::spawn(async move {
                 http.post(format!("{url}/v1/api/accounts"))
                     .bearer_auth(token)
@@ -120,31 +137,29 @@ async fn sigterm_lets_100_in_flight_requests_finish() {
             })
         })
         .collect();
-    // Every one of them is inside the gateway (the scrape itself is one more).
+    // Sent: every request's connection is established (the kernel answers
+    // while the process is stopped) and its bytes are in the socket.
     let deadline = Instant::now() + Duration::from_secs(30);
-    let mut seen = 0.0;
-    while seen < 101.0 {
-        assert!(
-            Instant::now() < deadline,
-            "only {seen} requests got in flight"
-        );
-        seen = in_flight(&http, &url).await;
+    while established(&url) < before + 100 {
+        assert!(Instant::now() < deadline, "the requests did not connect");
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let kill = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(kill.success());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        requests.iter().all(|r| !r.is_finished()),
+        "an answer came from a stopped process"
+    );
+    signal(&child, "TERM");
+    signal(&child, "CONT");
 
-    // Not ready while it drains, yet still answering.
-    let deadline = Instant::now() + Duration::from_secs(2);
+    // Not ready while it drains, yet still answering. A poll that finds
+    // the port busy or closed is tried again; only a 503 saying `draining`
+    // ends the wait.
+    let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let res = http
-            .get(format!("{url}/health/ready"))
-            .send()
-            .await
-            .unwrap();
-        if res.status() == StatusCode::SERVICE_UNAVAILABLE {
+        if let Ok(res) = http.get(format!("{url}/health/ready")).send().await
+            && res.status() == StatusCode::SERVICE_UNAVAILABLE
+        {
             let body: Value = res.json().await.unwrap();
             assert_eq!(body["services"]["gateway"], "draining", "{body}");
             break;

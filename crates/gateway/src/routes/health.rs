@@ -51,19 +51,25 @@ pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Health>) 
         async move {
             // The channel balances over a service's pods, and one pod
             // draining during a rollout answers NOT_SERVING at once while
-            // its siblings serve: ask again (up to three times) before
-            // calling the service not serving, so a rollout does not turn
-            // every gateway unready. Unreachable is final: asking a dead
-            // peer again would only add its timeout.
-            let mut status = "not_serving";
+            // its siblings serve: a service counts as serving when any of up
+            // to three answers says so, all within one 2.5 s budget (the
+            // kubelet's probe waits 3 s). Unreachable is final: asking a
+            // dead peer again would only add its timeout. The budget also
+            // bounds a balanced channel with no endpoint, which would
+            // otherwise hold the check.
+            let budget = tokio::time::Instant::now() + Duration::from_millis(2500);
+            let mut status = "unreachable";
             for _ in 0..3 {
                 let mut req = tonic::Request::new(HealthCheckRequest {
                     service: name.to_owned(),
                 });
                 req.set_timeout(Duration::from_secs(2));
-                status = match client.check(req).await {
-                    Ok(r) if r.get_ref().status == ServingStatus::Serving as i32 => "serving",
-                    Ok(_) => "not_serving",
+                status = match tokio::time::timeout_at(budget, client.check(req)).await {
+                    Ok(Ok(r)) if r.get_ref().status == ServingStatus::Serving as i32 => "serving",
+                    Ok(Ok(_)) => "not_serving",
+                    Ok(Err(_)) => "unreachable",
+                    // Out of time: what the earlier answers said stands.
+                    Err(_) if status == "not_serving" => break,
                     Err(_) => "unreachable",
                 };
                 if status != "not_serving" {
