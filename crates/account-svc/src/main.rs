@@ -24,15 +24,8 @@ async fn main() -> anyhow::Result<()> {
     let state = account_svc::State::open(&storage, peers, cache).await?;
     let listener =
         tokio::net::TcpListener::bind(var_or("ACCOUNT_SVC_ADDR", "127.0.0.1:50051")).await?;
-    // The metrics port lives until the process exits.
-    platform::metrics::serve_from_env(platform::metrics::render, std::future::pending()).await?;
-    let served = account_svc::serve(
-        listener,
-        state,
-        platform::shutdown::signal(),
-        platform::shutdown::drain_delay(),
-    )
-    .await;
-    telemetry.shutdown();
-    served
+    platform::grpc::run_binary(telemetry, |drain| {
+        account_svc::serve(listener, state, platform::shutdown::signal(), drain)
+    })
+    .await
 }

@@ -24,15 +24,8 @@ async fn main() -> anyhow::Result<()> {
             .await?;
     let state = auth_svc::State::open(&storage, cache, contacts, accounts).await?;
     let listener = tokio::net::TcpListener::bind(&addr).await?;
-    // The metrics port lives until the process exits.
-    platform::metrics::serve_from_env(platform::metrics::render, std::future::pending()).await?;
-    let served = auth_svc::serve(
-        listener,
-        state,
-        platform::shutdown::signal(),
-        platform::shutdown::drain_delay(),
-    )
-    .await;
-    telemetry.shutdown();
-    served
+    platform::grpc::run_binary(telemetry, |drain| {
+        auth_svc::serve(listener, state, platform::shutdown::signal(), drain)
+    })
+    .await
 }

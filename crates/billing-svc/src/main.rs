@@ -54,15 +54,8 @@ async fn main() -> anyhow::Result<()> {
     }
     let listener =
         tokio::net::TcpListener::bind(var_or("BILLING_SVC_ADDR", "127.0.0.1:50053")).await?;
-    // The metrics port lives until the process exits.
-    platform::metrics::serve_from_env(platform::metrics::render, std::future::pending()).await?;
-    let served = billing_svc::serve(
-        listener,
-        state,
-        platform::shutdown::signal(),
-        platform::shutdown::drain_delay(),
-    )
-    .await;
-    telemetry.shutdown();
-    served
+    platform::grpc::run_binary(telemetry, |drain| {
+        billing_svc::serve(listener, state, platform::shutdown::signal(), drain)
+    })
+    .await
 }

@@ -16,15 +16,8 @@ async fn main() -> anyhow::Result<()> {
             .await?;
     let state = contact_svc::State::open(&storage, cache).await?;
     let listener = tokio::net::TcpListener::bind(&addr).await?;
-    // The metrics port lives until the process exits.
-    platform::metrics::serve_from_env(platform::metrics::render, std::future::pending()).await?;
-    let served = contact_svc::serve(
-        listener,
-        state,
-        platform::shutdown::signal(),
-        platform::shutdown::drain_delay(),
-    )
-    .await;
-    telemetry.shutdown();
-    served
+    platform::grpc::run_binary(telemetry, |drain| {
+        contact_svc::serve(listener, state, platform::shutdown::signal(), drain)
+    })
+    .await
 }

@@ -87,6 +87,24 @@ where
     Ok(())
 }
 
+/// What a service's own binary does once its state is open: a metrics port
+/// (`METRICS_ADDR`, for the life of the process), `serve` until SIGTERM or
+/// Ctrl-C with the configured drain ([`crate::shutdown::drain_delay`]),
+/// then the last spans flushed.
+pub async fn run_binary<F, Fut>(
+    telemetry: crate::telemetry::Telemetry,
+    serve: F,
+) -> anyhow::Result<()>
+where
+    F: FnOnce(Duration) -> Fut,
+    Fut: Future<Output = anyhow::Result<()>>,
+{
+    crate::metrics::serve_from_env(crate::metrics::render, std::future::pending()).await?;
+    let served = serve(crate::shutdown::drain_delay()).await;
+    telemetry.shutdown();
+    served
+}
+
 /// How often a peer's DNS name is resolved again, so new replicas get calls
 /// and gone ones stop getting them.
 const RESOLVE_EVERY: Duration = Duration::from_secs(5);
