@@ -3339,22 +3339,7 @@ mod tests {
     // finished create) and SetLimit end to end; the crash and the retry of
     // a real create are in the end-to-end tests (idempotency_crash.rs).
 
-    /// `req` as the gateway forwards it with `Idempotency-Key: key`.
-    fn with_key<T>(mut req: Request<T>, key: &str, hash: &str) -> Request<T> {
-        Key {
-            client_id: String::new(),
-            key: (key).into(),
-            hash: (hash).into(),
-        }
-        .attach(&mut req);
-        req
-    }
-
-    fn replayed<T>(res: &Response<T>) -> bool {
-        res.metadata()
-            .get(idempotency::REPLAYED_HEADER)
-            .is_some_and(|v| v == "true")
-    }
+    use platform::idempotency::{is_replayed as replayed, keyed as with_key};
 
     /// The state of `key` in the idempotency table, if it is there.
     async fn key_state(api: &AccountApi, key: &str) -> Option<(String, String)> {

@@ -2133,21 +2133,10 @@ mod tests {
     /// `message` from `p`, carrying `Idempotency-Key: key` over a body
     /// hashing to `hash`, as the gateway sends it.
     fn keyed<T>(p: &Principal, message: T, key: &str, hash: &str) -> Request<T> {
-        let mut req = acting(p, message);
-        Key {
-            client_id: String::new(),
-            key: (key).into(),
-            hash: (hash).into(),
-        }
-        .attach(&mut req);
-        req
+        idempotency::keyed(acting(p, message), key, hash)
     }
 
-    fn is_replayed<T>(res: &Response<T>) -> bool {
-        res.metadata()
-            .get(idempotency::REPLAYED_HEADER)
-            .is_some_and(|v| v == "true")
-    }
+    use platform::idempotency::is_replayed;
 
     fn reason_of(err: &Status) -> Option<String> {
         platform::status::reason(err).map(|(reason, _)| reason)

@@ -942,21 +942,10 @@ mod tests {
     }
 
     fn keyed<T>(ctx: &CallContext, message: T, key: &str, hash: &str) -> Request<T> {
-        let mut req = ctx.request(message);
-        Key {
-            client_id: String::new(),
-            key: (key).into(),
-            hash: (hash).into(),
-        }
-        .attach(&mut req);
-        req
+        idempotency::keyed(ctx.request(message), key, hash)
     }
 
-    fn is_replayed<T>(res: &Response<T>) -> bool {
-        res.metadata()
-            .get(idempotency::REPLAYED_HEADER)
-            .is_some_and(|v| v == "true")
-    }
+    use platform::idempotency::is_replayed;
 
     async fn ledger_of(t: &TestApi, customer_id: &str) -> Vec<crate::store::credit::Entry> {
         crate::store::credit::ledger(&t.api.state.db, customer_id, "", 0, 100)

@@ -2046,22 +2046,14 @@ mod tests {
             client_id: "client-1".into(),
             ..Default::default()
         };
-        let mut req =
-            platform::context::CallContext::new(Some(principal), None, None).request(message);
-        Key {
-            client_id: String::new(),
-            key: (key).into(),
-            hash: (hash).into(),
-        }
-        .attach(&mut req);
-        req
+        idempotency::keyed(
+            platform::context::CallContext::new(Some(principal), None, None).request(message),
+            key,
+            hash,
+        )
     }
 
-    fn is_replayed<T>(res: &Response<T>) -> bool {
-        res.metadata()
-            .get(idempotency::REPLAYED_HEADER)
-            .is_some_and(|v| v == "true")
-    }
+    use platform::idempotency::is_replayed;
 
     fn reason_of(err: &Status) -> Option<String> {
         platform::status::reason(err).map(|(reason, _)| reason)

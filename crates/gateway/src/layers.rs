@@ -79,10 +79,10 @@ pub fn app(state: AppState) -> Router {
 
 /// The route template (`/v1/api/accounts/{id}`), never the path itself, so
 /// labels stay bounded; requests no route matched share one label.
-fn route_of(req: &Request) -> String {
+fn route_of(req: &Request) -> &str {
     req.extensions()
         .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned())
+        .map_or("unmatched", MatchedPath::as_str)
 }
 
 /// Methods outside the standard set share one label.
@@ -130,7 +130,7 @@ fn http_span(req: &Request) -> tracing::Span {
 /// `http_server_requests_in_flight`.
 async fn record_metrics(req: Request, next: Next) -> Response {
     let method = method_label(req.method());
-    let route = route_of(&req);
+    let route = route_of(&req).to_owned();
     let start = std::time::Instant::now();
     let _in_flight = InFlight::enter();
     let res = next.run(req).await;

@@ -119,36 +119,44 @@ fn document_idempotency(doc: &mut utoipa::openapi::OpenApi) {
 /// it (`crate::formats`): list both media types, with the same schema.
 fn document_xml(doc: &mut utoipa::openapi::OpenApi) {
     use utoipa::openapi::RefOr;
-    for (path, item) in doc.paths.paths.iter_mut() {
-        if !(path.starts_with("/v1/") || path.starts_with("/v2/")) {
-            continue;
-        }
-        for op in [
-            &mut item.get,
-            &mut item.put,
-            &mut item.post,
-            &mut item.delete,
-            &mut item.head,
-            &mut item.patch,
-        ]
-        .into_iter()
-        .flatten()
-        {
-            for response in op.responses.responses.values_mut() {
-                let RefOr::T(response) = response else {
-                    continue;
-                };
-                for (json, xml) in [
-                    ("application/json", "application/xml"),
-                    ("application/problem+json", "application/problem+xml"),
-                ] {
-                    if let Some(content) = response.content.get(json).cloned() {
-                        response.content.entry(xml.to_owned()).or_insert(content);
-                    }
+    for op in operations(doc, &["/v1/", "/v2/"]) {
+        for response in op.responses.responses.values_mut() {
+            let RefOr::T(response) = response else {
+                continue;
+            };
+            for (json, xml) in [
+                ("application/json", "application/xml"),
+                ("application/problem+json", "application/problem+xml"),
+            ] {
+                if let Some(content) = response.content.get(json).cloned() {
+                    response.content.entry(xml.to_owned()).or_insert(content);
                 }
             }
         }
     }
+}
+
+/// Every operation of every path under one of `prefixes`.
+fn operations<'a>(
+    doc: &'a mut utoipa::openapi::OpenApi,
+    prefixes: &'a [&str],
+) -> impl Iterator<Item = &'a mut utoipa::openapi::path::Operation> {
+    doc.paths
+        .paths
+        .iter_mut()
+        .filter(move |(path, _)| prefixes.iter().any(|p| path.starts_with(p)))
+        .flat_map(|(_, item)| {
+            [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.head,
+                &mut item.patch,
+            ]
+            .into_iter()
+            .flatten()
+        })
 }
 
 /// Every API route runs under its client's rate limit: each may answer 429
@@ -171,26 +179,11 @@ fn document_rate_limit(doc: &mut utoipa::openapi::OpenApi) {
                 .build(),
         )
         .build();
-    for (path, item) in doc.paths.paths.iter_mut() {
-        if !(path.starts_with("/v1/api/") || path.starts_with("/v2/api/")) {
-            continue;
-        }
-        for op in [
-            &mut item.get,
-            &mut item.put,
-            &mut item.post,
-            &mut item.delete,
-            &mut item.head,
-            &mut item.patch,
-        ]
-        .into_iter()
-        .flatten()
-        {
-            op.responses
-                .responses
-                .entry("429".to_owned())
-                .or_insert_with(|| too_many.clone().into());
-        }
+    for op in operations(doc, &["/v1/api/", "/v2/api/"]) {
+        op.responses
+            .responses
+            .entry("429".to_owned())
+            .or_insert_with(|| too_many.clone().into());
     }
 }
 

@@ -74,7 +74,7 @@ where
         tokio::time::sleep(drain).await;
     };
     Server::builder()
-        .layer(tower_layer_fn(Observed))
+        .layer(tower::layer::layer_fn(Observed))
         // A peer that stops answering is noticed instead of hanging calls.
         .http2_keepalive_interval(Some(Duration::from_secs(30)))
         .http2_keepalive_timeout(Some(Duration::from_secs(10)))
@@ -205,10 +205,6 @@ pub type Peer = Traced<Channel>;
 /// [`channel`], traced.
 pub fn peer(url: &str) -> anyhow::Result<Peer> {
     Ok(Traced(channel(url)?))
-}
-
-fn tower_layer_fn<S>(f: fn(S) -> Observed<S>) -> tower::layer::LayerFn<fn(S) -> Observed<S>> {
-    tower::layer::layer_fn(f)
 }
 
 /// `/package.Service/Method` split into service and method.

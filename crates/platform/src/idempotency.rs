@@ -338,6 +338,27 @@ fn in_use() -> Status {
     )
 }
 
+/// `req` as the gateway forwards it for a request carrying
+/// `Idempotency-Key: key` whose body hashes to `hash` (services' tests).
+#[cfg(feature = "test-support")]
+pub fn keyed<T>(mut req: Request<T>, key: &str, hash: &str) -> Request<T> {
+    Key {
+        client_id: String::new(),
+        key: key.into(),
+        hash: hash.into(),
+    }
+    .attach(&mut req);
+    req
+}
+
+/// Whether a service's answer is a replay (services' tests).
+#[cfg(feature = "test-support")]
+pub fn is_replayed<T>(res: &Response<T>) -> bool {
+    res.metadata()
+        .get(REPLAYED_HEADER)
+        .is_some_and(|v| v == "true")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

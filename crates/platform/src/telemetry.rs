@@ -179,11 +179,7 @@ pub fn continue_trace(span: &tracing::Span, headers: &HeaderMap) {
     if parent.span().span_context().is_valid() {
         let _ = span.set_parent(parent);
     }
-    let cx = span.context();
-    let sc = cx.span().span_context().clone();
-    if sc.is_valid() {
-        span.record("trace_id", tracing::field::display(sc.trace_id()));
-    }
+    record_trace_id(span);
 }
 
 /// Starts a new trace at `span` (a root, sampled by our own sampler), and
@@ -196,8 +192,15 @@ pub fn start_trace_linked(span: &tracing::Span, headers: &HeaderMap) {
     if client.is_valid() {
         span.add_link(client);
     }
+    record_trace_id(span);
+}
+
+/// Puts the span's trace id in its `trace_id` field, for the log lines
+/// inside it (nothing while tracing is off: there is no id).
+fn record_trace_id(span: &tracing::Span) {
     let cx = span.context();
-    let sc = cx.span().span_context().clone();
+    let trace = cx.span();
+    let sc = trace.span_context();
     if sc.is_valid() {
         span.record("trace_id", tracing::field::display(sc.trace_id()));
     }
