@@ -40,11 +40,13 @@ use crate::domain::lifecycle::{self, Target};
 use crate::domain::limit::{self, Limit, Overrides};
 use crate::domain::plan::{self, Plan, PlanKind, USERS_MAX};
 use crate::domain::settings::{
-    Features, Networks, PasswordMinLength, PasswordPolicy, SettingsChange, SupportEmail,
+    CREATE_PARTNERS, Features, Networks, PAYMENT_PROCESSING, PasswordMinLength, PasswordPolicy,
+    SettingsChange, SupportEmail,
 };
 use crate::domain::vat::VatNumber;
+use crate::domain::company::parse_address;
 use crate::domain::{
-    AccountName, PartnerProgram, Programs, parse_comments, parse_options, parse_reason,
+    AccountName, PartnerProgram, Program, bounded, parse_comments, parse_options, parse_reason,
 };
 use crate::error::Error;
 use crate::store::customer::{self, CustomerRow, Deletion, ListFilter};
@@ -65,6 +67,8 @@ const MAX_TAKE: i64 = 1000;
 /// all customers, not one per subtree: a create changes the totals of every
 /// ancestor's subtree, and writes are rare beside reads.
 const CUSTOMERS: &str = "customers";
+/// AccountOwnerCreateV2 `CellularPhone`.
+const OWNER_CELLULAR_PHONE_MAX: usize = 50;
 const FAILED_SETUPS: &str = "failed_setups";
 
 impl AccountApi {
@@ -91,6 +95,21 @@ impl AccountApi {
             c if c.is_partner() => Ok(c),
             _ => Err(Error::NotFound),
         }
+    }
+
+    /// What `partner` may do now: its programme and its parent's grants.
+    async fn features_of(&self, partner: &CustomerRow) -> Result<Features, Error> {
+        let program = PartnerProgram::from_stored(&partner.partner_program).ok_or_else(|| {
+            Error::Internal(format!(
+                "partner {} has unknown program {:?}",
+                partner.customer_id, partner.partner_program
+            ))
+        })?;
+        let grants = store_settings::find(&self.state.db, &partner.customer_id)
+            .await?
+            .map(|row| row.grants)
+            .unwrap_or_default();
+        Ok(Features::of(program, grants))
     }
 
     /// Claims the request's Idempotency-Key, if it has one, for a create of
@@ -194,7 +213,6 @@ impl AccountApi {
             Origin::Restore { customer_id, .. } => customer_id.to_owned(),
         };
 
-        let is_partner = !r.partner_program.is_empty();
         let parent = if r.parent_partner_id.is_empty() {
             caller.clone()
         } else {
@@ -219,21 +237,62 @@ impl AccountApi {
         if is_root && customer::find_root(&self.state.db).await?.is_some() {
             return Err(Error::Conflict("the root distributor already exists".into()).into());
         }
-        let program = match (is_root, is_partner) {
-            (true, _) => Some(PartnerProgram::Distributor),
-            (false, true) => v.check("partnerProgram", PartnerProgram::parse(&r.partner_program)),
-            (false, false) => None,
+        // `programs` decides what is created (DESIGN §6.2); the root is the
+        // one partner bootstrap makes without asking.
+        let kind = match is_root {
+            true => Some(Program::Partner),
+            false => v.check("programs", Program::parse(&r.programs)),
         };
-        let is_partner = is_partner || is_root;
-        let name = v.check("general.accountName", AccountName::parse(&r.account_name));
+        let is_partner = kind == Some(Program::Partner);
+        let program = match (is_root, kind) {
+            (true, _) => Some(PartnerProgram::Distributor),
+            (false, Some(Program::Partner)) if r.partner_program.is_empty() => {
+                Some(PartnerProgram::Partner)
+            }
+            (false, Some(Program::Partner)) => {
+                v.check("partnerProgram", PartnerProgram::parse(&r.partner_program))
+            }
+            (false, _) => {
+                if !r.partner_program.is_empty() {
+                    v.add(
+                        "partnerProgram",
+                        r#"refines a partner only; programs is not ["partner"]"#,
+                    );
+                }
+                None
+            }
+        };
+        // Who may create what (reference 000, DESIGN §6.2): a parent whose
+        // programme or settings do not include partners creates accounts only.
+        if let (Some(p), Some(Program::Partner)) = (&parent, kind)
+            && !self.features_of(p).await?.create_partners
+        {
+            v.add(
+                "programs",
+                "the parent partner may create accounts only; its programme does not include partners",
+            );
+        }
+        let name_field = if r.v1 {
+            "general.userName"
+        } else {
+            "general.accountName"
+        };
+        let name = v.check(
+            name_field,
+            if r.v1 {
+                AccountName::parse_v1(&r.account_name)
+            } else {
+                AccountName::parse(&r.account_name)
+            },
+        );
         if let Some(n) = &name
             && customer::user_name_taken(&self.state.db, &n.key()).await?
         {
-            conflicts.add("general.accountName", "is already taken");
+            conflicts.add(name_field, "is already taken");
         }
-        let programs = v.check("programs", Programs::parse(&r.programs, !is_partner));
         let plan_name = match (is_partner, r.plan_name.as_str()) {
             _ if is_root => Some(plan::DISTRIBUTOR_PLAN),
+            _ if kind.is_none() => None,
             (true, "") => Some(plan::DEFAULT_PARTNER_PLAN),
             (true, n) => match plan::find(n) {
                 Some(p) if p.kind == PlanKind::Partner && p.name != plan::DISTRIBUTOR_PLAN => {
@@ -262,6 +321,13 @@ impl AccountApi {
         };
         let company = parse_company(r.company.as_ref(), &mut v);
         let options = v.check("general.options", parse_options(&r.options));
+        // AccountOwnerCreateV2 allows the owner a shorter cellular phone
+        // than a contact has (50, not 255); the rest is contact-svc's.
+        if let Some(o) = &r.owner
+            && let Err(e) = bounded(&o.cellular_phone, OWNER_CELLULAR_PHONE_MAX, false)
+        {
+            v.add("general.owner.cellularPhone", e);
+        }
         let owner_roles = vec![
             if is_partner {
                 "AG_PRIVATELABELOWNERS"
@@ -301,19 +367,42 @@ impl AccountApi {
         };
         let payment = match (&r.payment, is_root) {
             (Some(p), _) => Some(p.clone()),
-            // The root distributor bills no one above it.
-            (None, true) => Some(pb::Payment {
+            // The root distributor bills no one above it; its billing
+            // contact is its company.
+            (None, true) => r.company.as_ref().map(|c| pb::Payment {
                 r#type: "paperCheck".into(),
                 credit_card: None,
+                name: c.name.clone(),
+                phone: c.phone.clone(),
+                address: c.address.clone(),
             }),
             (None, false) => {
                 v.add("payment", "is required");
                 None
             }
         };
+        // The payment's address is an address like the company's (PaymentV2
+        // `Address`: AddressV2), refined the same way before billing keeps it.
+        let billing_address = payment
+            .as_ref()
+            .and_then(|p| parse_address(p.address.as_ref(), "payment.address", &mut v));
+        // A partner may take cards only where its parent enabled payment
+        // processing for it (reference 002); the root always may.
+        if let (Some(p), Some(pay)) = (&parent, &payment)
+            && pay.r#type.eq_ignore_ascii_case("creditCard")
+            && !self.features_of(p).await?.payment_processing
+        {
+            v.add(
+                "payment.type",
+                "creditCard is not enabled for the parent partner (payment processing is off); use paperCheck to bill the parent",
+            );
+        }
         let payment_request = |validate_only: bool| {
             let p = payment.clone().unwrap_or_default();
             billing::SetupPaymentRequest {
+                name: p.name,
+                phone: p.phone,
+                address: billing_address.as_ref().map(|a| a.address.to_pb()),
                 customer_id: customer_id.clone(),
                 payment_type: p.r#type,
                 card: p.credit_card.map(|c| billing::Card {
@@ -354,8 +443,8 @@ impl AccountApi {
         {
             peer_violations(s, "", &mut v, &mut conflicts)?;
         }
-        let (Some(name), Some(programs), Some(plan_name), Some(company), Some(options)) =
-            (name, programs, plan_name, company, options)
+        let (Some(name), Some(kind), Some(plan_name), Some(company), Some(options)) =
+            (name, kind, plan_name, company, options)
         else {
             return Err(Error::Invalid(v.into_vec()).into());
         };
@@ -373,12 +462,11 @@ impl AccountApi {
 
         let row = new_row(NewCustomer {
             customer_id: &customer_id,
-            is_partner,
             program,
             name: &name,
             parent: parent.as_ref(),
             plan_name,
-            programs: &programs,
+            kind,
             company: &company,
             options: &options,
             owner_contact_id: &owner_contact_id,
@@ -506,7 +594,21 @@ impl AccountApi {
             return Err(Error::Invalid(v.into_vec()).into());
         }
         let mut request = failed_setup::decode_request(&setup.request).map_err(Error::Internal)?;
-        request.payment = r.payment;
+        // The new payment replaces the card; the billing contact and address
+        // kept with the setup stay unless the restore gives new ones.
+        let kept = request.payment.take().unwrap_or_default();
+        request.payment = r.payment.map(|mut p| {
+            if p.name.is_empty() {
+                p.name = kept.name;
+            }
+            if p.phone.is_empty() {
+                p.phone = kept.phone;
+            }
+            if p.address.is_none() {
+                p.address = kept.address;
+            }
+            p
+        });
         request.owner.get_or_insert_default().password = r.owner_password;
 
         let id = setup.failed_setup_id.as_str();
@@ -1015,9 +1117,22 @@ impl pb::account_service_server::AccountService for AccountApi {
         req: Request<pb::UserNameTakenRequest>,
     ) -> Result<Response<pb::UserNameTakenResponse>, Status> {
         // Names are unique platform-wide, so the answer is platform-wide too:
-        // that is what a partner needs before choosing one.
-        let key = req.get_ref().user_name.trim().to_lowercase();
-        let taken = !key.is_empty() && customer::user_name_taken(&self.state.db, &key).await?;
+        // that is what a partner needs before choosing one. A name no create
+        // would accept is never "free": that answer would be a promise the
+        // create then breaks.
+        let r = req.get_ref();
+        let parsed = if r.v1 {
+            AccountName::parse_v1(&r.user_name)
+        } else {
+            AccountName::parse(&r.user_name)
+        };
+        let name = parsed.map_err(|e| {
+            Error::Invalid(vec![(
+                if r.v1 { "userName" } else { "accountName" }.into(),
+                e,
+            )])
+        })?;
+        let taken = customer::user_name_taken(&self.state.db, &name.key()).await?;
         Ok(Response::new(pb::UserNameTakenResponse { taken }))
     }
 
@@ -1466,6 +1581,30 @@ impl pb::account_service_server::AccountService for AccountApi {
         let Some(change) = SettingsChange::parse(&r, &mut v) else {
             return Err(Error::Invalid(v.into_vec()).into());
         };
+        // Grants come from above: a partner cannot give them to itself.
+        let own = is_callers_home(caller.as_ref(), &p);
+        for (field, set) in [
+            (CREATE_PARTNERS, change.create_partners),
+            (PAYMENT_PROCESSING, change.payment_processing),
+        ] {
+            if set.is_some() && own {
+                v.add(
+                    field,
+                    "is granted by the parent partner; a partner cannot change its own",
+                );
+            }
+        }
+        if change.create_partners.is_some()
+            && PartnerProgram::from_stored(&p.partner_program) != Some(PartnerProgram::Advisor)
+        {
+            v.add(
+                CREATE_PARTNERS,
+                "applies to advisors only: a distributor always creates partners, a private-label partner never",
+            );
+        }
+        if !v.is_empty() {
+            return Err(Error::Invalid(v.into_vec()).into());
+        }
         if !change.is_empty() {
             let networks = change
                 .api_allowed_networks
@@ -1483,6 +1622,8 @@ impl pb::account_service_server::AccountService for AccountApi {
                 password_min_length: change.password_min_length.map(PasswordMinLength::get),
                 password_require_symbols: change.password_require_symbols,
                 password_require_mixed_case: change.password_require_mixed_case,
+                create_partners: change.create_partners,
+                payment_processing: change.payment_processing,
             };
             store_settings::upsert(&self.state.db, &p.customer_id, &update).await?;
             tracing::info!(
@@ -1652,12 +1793,11 @@ fn limit_to_pb(l: &Limit, used: Option<i64>) -> pb::Limit {
 
 struct NewCustomer<'a> {
     customer_id: &'a str,
-    is_partner: bool,
     program: Option<PartnerProgram>,
     name: &'a AccountName,
     parent: Option<&'a CustomerRow>,
     plan_name: &'a str,
-    programs: &'a Programs,
+    kind: Program,
     company: &'a Company,
     options: &'a std::collections::BTreeMap<String, String>,
     owner_contact_id: &'a str,
@@ -1667,7 +1807,7 @@ fn new_row(n: NewCustomer<'_>) -> Result<CustomerRow, Error> {
     let parent_path = n.parent.map_or("/", |p| p.path.as_str());
     Ok(CustomerRow {
         customer_id: n.customer_id.to_owned(),
-        kind: if n.is_partner { "partner" } else { "account" }.into(),
+        kind: n.kind.as_str().into(),
         partner_program: n
             .program
             .map(PartnerProgram::as_str)
@@ -1677,7 +1817,10 @@ fn new_row(n: NewCustomer<'_>) -> Result<CustomerRow, Error> {
         parent_id: n.parent.map(|p| p.customer_id.clone()),
         path: format!("{parent_path}{}/", n.customer_id),
         plan_name: n.plan_name.into(),
-        programs: n.programs.joined(),
+        // The column once held a product list; it now repeats the kind,
+        // which is what `programs` answers (read from the kind, so rows of
+        // either era read the same).
+        programs: n.kind.as_str().into(),
         status: "provisioning".into(),
         state: "enabled".into(),
         company_name: n.company.name.clone(),
@@ -1722,7 +1865,7 @@ fn to_pb(c: &CustomerRow) -> pb::Customer {
         user_name: c.user_name.clone(),
         parent_partner_id: c.parent_id.clone().unwrap_or_default(),
         plan_name: c.plan_name.clone(),
-        programs: c.programs.split_whitespace().map(str::to_owned).collect(),
+        programs: vec![Program::of_kind(c.is_partner()).as_str().to_owned()],
         purchase_date: c.created_at.clone(),
         state: c.state.clone(),
         company: Some(company_to_pb(c)),
@@ -1730,6 +1873,9 @@ fn to_pb(c: &CustomerRow) -> pb::Customer {
         path: c.path.clone(),
         msa_accepted: !c.msa_accepted_at.is_empty(),
         msa_accepted_at: c.msa_accepted_at.clone(),
+        // Written by this service from a parsed map; a row that does not
+        // parse answers none rather than failing the read.
+        options: serde_json::from_str(&c.options).unwrap_or_default(),
     }
 }
 
@@ -1823,6 +1969,7 @@ fn settings_to_pb(
         ))
     })?;
     let row = row.unwrap_or_default();
+    let features = Features::of(program, row.grants);
     Ok(pb::PartnerSettings {
         customer_id: partner.customer_id.clone(),
         support_email: row.support_email,
@@ -1832,7 +1979,7 @@ fn settings_to_pb(
             .split_whitespace()
             .map(str::to_owned)
             .collect(),
-        features: Features::of(program)
+        features: features
             .named()
             .into_iter()
             .map(|(name, on)| (name.to_owned(), on))
@@ -1940,7 +2087,10 @@ mod tests {
         assert_eq!(defaults.support_email, "");
         assert_eq!(defaults.default_culture, "");
         assert!(defaults.api_allowed_networks.is_empty());
-        assert_eq!(defaults.features.get("createPartners"), Some(&true));
+        // A private-label partner creates accounts only (reference 000),
+        // and takes cards only once its parent grants payment processing.
+        assert_eq!(defaults.features.get("createPartners"), Some(&false));
+        assert_eq!(defaults.features.get("paymentProcessing"), Some(&false));
         assert_eq!(defaults.features.get("createAccounts"), Some(&true));
         assert_eq!(defaults.features.get("paperCheck"), Some(&true));
         assert_eq!(
@@ -2322,7 +2472,7 @@ mod tests {
             .update_company(Request::new(pb::UpdateCompanyRequest {
                 customer_id: id.into(),
                 name: Some(String::new()),
-                phone: Some("call me".into()),
+                phone: Some("1".repeat(51)),
                 culture: Some("xx-xx".into()),
                 vat_number: Some("NL123".into()),
                 // A valid city beside a move to Germany without a state or a
@@ -2593,7 +2743,7 @@ mod tests {
         let missing = validate(None, "").await;
         assert_eq!(missing.status, 2);
         let fields: Vec<&str> = missing.errors.iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(fields, ["addressLine1", "city", "country"]);
+        assert_eq!(fields, ["addressLine1", "city", "country", "zip"]);
     }
 
     const BLACKLISTED: &str = "4100000000000019";
@@ -2602,7 +2752,7 @@ mod tests {
     fn account_request(card_number: &str) -> pb::CreateCustomerRequest {
         pb::CreateCustomerRequest {
             account_name: "acme".into(),
-            programs: vec!["Email".into()],
+            programs: vec!["account".into()],
             plan_name: "starter".into(),
             owner: Some(pb::Owner {
                 login: "owner".into(),
@@ -2620,6 +2770,7 @@ mod tests {
                     security_code: "7391".into(),
                     ..Default::default()
                 }),
+                ..Default::default()
             }),
             ..Default::default()
         }

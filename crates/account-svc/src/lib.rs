@@ -65,6 +65,11 @@ pub const MIGRATIONS: &[Migration] = &[
         description: "idempotency_key",
         sql: platform::idempotency::TABLE_SQL,
     },
+    Migration {
+        version: 9,
+        description: "partner_grants",
+        sql: include_str!("../migrations/0009_partner_grants.sql"),
+    },
 ];
 
 /// The services account-svc calls.

@@ -181,7 +181,8 @@ fn root_request() -> account::CreateCustomerRequest {
         partner_program: String::new(),
         company: Some(account::Company {
             name: var("BOOTSTRAP_COMPANY_NAME", "Root distributor"),
-            phone: String::new(),
+            // Required of every company (reference CompanyV2).
+            phone: var("BOOTSTRAP_COMPANY_PHONE", "+1 302 555 0100"),
             address: Some(proto::common::v1::Address {
                 line1: var("BOOTSTRAP_ADDRESS_LINE1", "1 Main Street"),
                 line2: String::new(),
@@ -203,5 +204,6 @@ fn root_request() -> account::CreateCustomerRequest {
         }),
         payment: None,
         options: Default::default(),
+        v1: false,
     }
 }

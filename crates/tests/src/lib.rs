@@ -166,20 +166,54 @@ impl TestApp {
         (status, res.json().await.unwrap_or(Value::Null))
     }
 
-    /// Creates a partner below `parent` (None: the caller's own partner) and
-    /// gives its owner an API client (through auth-svc's gRPC API, as an
-    /// internal service would); returns the partner with a token of its own.
+    /// Creates a (private-label) partner below `parent` (None: the caller's
+    /// own partner) with payment processing granted, so its customers may
+    /// pay by card, and gives its owner an API client (through auth-svc's
+    /// gRPC API, as an internal service would); returns the partner with a
+    /// token of its own.
     pub async fn partner(&self, token: &str, name: &str, parent: Option<&str>) -> Partner {
-        let (status, created) = self
-            .post(token, "/v1/api/accounts", &partner_body(name, parent))
-            .await;
+        self.partner_from(token, partner_body(name, parent), false)
+            .await
+    }
+
+    /// As [`Self::partner`], but an advisor that its parent allows to create
+    /// partners: the way to grow a tree deeper than root → partner → account
+    /// (a private-label partner creates accounts only).
+    pub async fn advisor(&self, token: &str, name: &str, parent: Option<&str>) -> Partner {
+        let mut body = partner_body(name, parent);
+        body["partnerProgram"] = json!("advisor");
+        self.partner_from(token, body, true).await
+    }
+
+    async fn partner_from(&self, token: &str, body: Value, create_partners: bool) -> Partner {
+        let (status, created) = self.post(token, "/v1/api/accounts", &body).await;
         assert_eq!(status, StatusCode::CREATED, "{created}");
         let id = created["customerID"].as_str().unwrap().to_owned();
+        self.grant(&id, create_partners).await;
         let (client_id, secret) = self.client_for(&id).await;
         Partner {
             token: self.token_for(&client_id, &secret).await,
             id,
         }
+    }
+
+    /// Grants partner `customer_id` payment processing (and, for an
+    /// advisor, the creation of partners), as an operator would through
+    /// account-svc's gRPC API.
+    pub async fn grant(&self, customer_id: &str, create_partners: bool) {
+        proto::account::v1::account_service_client::AccountServiceClient::connect(
+            self.stack.service_url(Svc::Account),
+        )
+        .await
+        .unwrap()
+        .update_settings(proto::account::v1::UpdateSettingsRequest {
+            customer_id: customer_id.into(),
+            payment_processing: Some(true),
+            create_partners: create_partners.then_some(true),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     }
 
     /// An API client for the owner of `customer_id`.
@@ -240,20 +274,20 @@ impl ExtraGateway {
     }
 }
 
-/// A valid v1 account body: `name` is the account name and the owner's login
-/// stem; `plan` defaults to `starter`.
+/// A valid v1 account body in the reference's AccountCreateV1 model (002):
+/// `name` is the user name and the owner's login stem; `plan` defaults to
+/// `starter`. The payment names the billing contact and address.
 pub fn account_body(name: &str, plan: Option<&str>) -> Value {
+    let address = json!({ "street": "1 Main Street", "city": "Springfield", "state": "IL", "zip": "62701", "country": "US" });
     json!({
-        "programs": ["Email"],
+        "programs": ["account"],
         "general": {
-            "accountName": name,
-            "owner": { "login": format!("{name}-owner"), "password": "secret12", "name": "Owner", "email": format!("{name}@example.com") }
+            "userName": name,
+            "login": format!("{name}-owner"), "password": "secret12", "name": "Owner", "email": format!("{name}@example.com")
         },
-        "company": {
-            "name": format!("{name} Inc"),
-            "address": { "street": "1 Main Street", "city": "Springfield", "state": "IL", "zip": "62701", "country": "US" }
-        },
+        "company": { "name": format!("{name} Inc"), "phone": "+1 217 555 0100", "address": address },
         "payment": {
+            "name": "Billing Office", "phone": "+1 217 555 0101", "address": address,
             "type": "creditCard",
             "creditCard": { "type": "VISA", "cardNumber": "4111111111111111", "expirationDate": "12/39", "securityCode": "123" }
         },
@@ -261,11 +295,11 @@ pub fn account_body(name: &str, plan: Option<&str>) -> Value {
     })
 }
 
-/// A valid body that creates a partner below `parent` (None: the caller's
-/// own partner) on the default partner plan.
+/// A valid body that creates a (private-label) partner below `parent`
+/// (None: the caller's own partner) on the default partner plan.
 pub fn partner_body(name: &str, parent: Option<&str>) -> Value {
     let mut body = account_body(name, None);
-    body["partnerProgram"] = json!("partner");
+    body["programs"] = json!(["partner"]);
     if let Some(body) = body.as_object_mut() {
         body.remove("planName");
     }
@@ -280,8 +314,12 @@ pub fn partner_body(name: &str, parent: Option<&str>) -> Value {
 /// with a culture, and a VISA card the sandbox approves. `name` is the
 /// account name and the owner's login stem; `plan` defaults to `starter`.
 pub fn account_body_v2(name: &str, plan: Option<&str>) -> Value {
+    let address = json!({
+        "addressLine1": "Damrak 1", "addressLine2": "2nd floor", "addressLine3": "Suite 4",
+        "city": "Amsterdam", "state": "NH", "zip": "1012 AB", "country": "NL"
+    });
     json!({
-        "programs": ["Email"],
+        "programs": ["account"],
         "general": {
             "accountName": name,
             "owner": {
@@ -294,12 +332,10 @@ pub fn account_body_v2(name: &str, plan: Option<&str>) -> Value {
             "phone": "+31 20 555 0100",
             "culture": "nl-nl",
             "vatNumber": "NL123456789B01",
-            "address": {
-                "addressLine1": "Damrak 1", "addressLine2": "2nd floor", "addressLine3": "Suite 4",
-                "city": "Amsterdam", "state": "NH", "zip": "1012 AB", "country": "NL"
-            }
+            "address": address
         },
         "payment": {
+            "name": "Boekhouding", "phone": "+31 20 555 0101", "address": address,
             "type": "creditCard",
             "creditCard": { "type": "VISA", "cardNumber": "4111111111111111", "expirationDate": "12/39", "securityCode": "123" }
         },

@@ -1,8 +1,10 @@
-//! A customer's company and its address, by the reference's CompanyV2
-//! table: name ≤ 255, phone ≤ 50, address lines ≤ 100, country as an ISO 3166
-//! name or code, state required (and valid) in US, CA, NL, IT and DE, zip in
-//! the national format where the platform knows it, culture from the
-//! reference's set and a VAT number (v2, both optional).
+//! A customer's company and its address, by the reference's CompanyV2 and
+//! AddressV2 tables: name ≤ 255 and phone ≤ 50 (both required), address
+//! lines ≤ 100 (the first required), city ≤ 50 (required), state ≤ 50
+//! (required and valid in US, CA, NL, IT and DE), zip ≤ 50 (required, in
+//! the national format where the platform knows it), country as an ISO 3166
+//! name or code (≤ 50, required), culture (any `ll-CC` tag) and a VAT number
+//! (≤ 50), both optional.
 //!
 //! A parsed address holds the ISO codes and canonical zip, so every stored
 //! address is refined; [`Refined::changes`] tells which fields refinement
@@ -73,16 +75,17 @@ pub struct Company {
     pub vat_number: Option<VatNumber>,
 }
 
+/// The table gives a phone only a length: extensions and letters
+/// (`555-FLOWERS x12`) are numbers people write, so no character set is
+/// imposed beyond "no control characters".
 fn phone(s: &str) -> Result<String, String> {
-    let v = bounded(s, 50, false)?;
-    if !v
-        .chars()
-        .all(|c| c.is_ascii_digit() || " +-().".contains(c))
-    {
-        return Err("may hold only digits, spaces and + - ( ) .".into());
-    }
-    Ok(v)
+    bounded(s, 50, true)
 }
+
+/// The AddressV2 limits that are not in [`super::postal`].
+const CITY_MAX: usize = 50;
+const STATE_MAX: usize = 50;
+const COUNTRY_MAX: usize = 50;
 
 fn company_name(s: &str) -> Result<String, String> {
     bounded(s, 255, true)
@@ -116,8 +119,15 @@ pub fn parse_address(
     let line1 = v.check(&f(LINE1), bounded(&a.line1, 100, true));
     let line2 = v.check(&f(LINE2), bounded(&a.line2, 100, false));
     let line3 = v.check(&f(LINE3), bounded(&a.line3, 100, false));
-    let city = v.check(&f(CITY), bounded(&a.city, 100, true));
+    let city = v.check(&f(CITY), bounded(&a.city, CITY_MAX, true));
     let country = match find_country(&a.country) {
+        _ if a.country.trim().chars().count() > COUNTRY_MAX => {
+            v.add(
+                f(COUNTRY),
+                format!("must be at most {COUNTRY_MAX} characters"),
+            );
+            None
+        }
         Some(c) => Some(c.code),
         None if a.country.trim().is_empty() => {
             v.add(f(COUNTRY), "is required");
@@ -142,7 +152,7 @@ pub fn parse_address(
                 None
             }
         },
-        _ => v.check(&f(STATE), bounded(&a.state, 100, false)),
+        _ => v.check(&f(STATE), bounded(&a.state, STATE_MAX, false)),
     };
     let address = Address {
         line1: line1?,
@@ -309,7 +319,18 @@ mod tests {
             city: "Town".into(),
             country: country.into(),
             state: state.into(),
+            zip: sample_zip(country).into(),
             ..Default::default()
+        }
+    }
+
+    /// A zip valid in `country` (a name or a code), since one is required.
+    fn sample_zip(country: &str) -> &'static str {
+        match find_country(country).map(|c| c.code) {
+            Some("NL") => "1012 AB",
+            Some("CA") => "K1A 0B1",
+            Some("GB") => "SW1A 1AA",
+            _ => "75001",
         }
     }
 
@@ -322,6 +343,7 @@ mod tests {
     fn company(name: &str) -> pb::Company {
         pb::Company {
             name: name.into(),
+            phone: "+33 1 23 45 67 89".into(),
             address: Some(address("FR", "")),
             ..Default::default()
         }

@@ -112,7 +112,7 @@ mod tests {
         pb::CreateCustomerRequest {
             parent_partner_id: "p".repeat(32),
             account_name: "acme".into(),
-            programs: vec!["Email".into()],
+            programs: vec!["account".into()],
             plan_name: "starter".into(),
             owner: Some(pb::Owner {
                 login: "owner".into(),
@@ -131,6 +131,7 @@ mod tests {
                     holder_name: "A Holder".into(),
                     ..Default::default()
                 }),
+                ..Default::default()
             }),
             ..Default::default()
         }

@@ -54,15 +54,33 @@ pub(crate) fn has_shape(s: &str, shape: &str) -> bool {
         })
 }
 
-/// An account's user name (the reference's account name): 1..=15 characters
-/// of letters, digits, `.`, `-` and `_`, since it also appears in URL paths
-/// (`HEAD /accounts/{customerUserName}`). Unique regardless of case.
+/// A customer's user name: letters, digits, `.`, `-` and `_`, since it also
+/// appears in URL paths (`HEAD /accounts/{customerUserName}`). Unique
+/// regardless of case, one namespace for both API versions. v2's
+/// `accountName` holds at most 15 characters (AccountGeneralV2); v1's
+/// `userName` as many as the reference's own v1 examples use, up to the
+/// login limit of 50 (DESIGN §6.2).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccountName(String);
 
+/// The longest v2 `general.accountName` (reference AccountGeneralV2).
+pub const ACCOUNT_NAME_MAX: usize = 15;
+/// The longest v1 `general.userName` (DESIGN §6.2).
+pub const USER_NAME_MAX: usize = 50;
+
 impl AccountName {
+    /// v2's rule: at most 15 characters.
     pub fn parse(s: &str) -> Result<Self, String> {
-        let v = bounded(s, 15, true)?;
+        Self::parse_at_most(s, ACCOUNT_NAME_MAX)
+    }
+
+    /// v1's rule: at most 50 characters.
+    pub fn parse_v1(s: &str) -> Result<Self, String> {
+        Self::parse_at_most(s, USER_NAME_MAX)
+    }
+
+    fn parse_at_most(s: &str, max: usize) -> Result<Self, String> {
+        let v = bounded(s, max, true)?;
         if !v
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
@@ -79,38 +97,40 @@ impl AccountName {
     }
 }
 
-/// The programs a customer may subscribe to.
-pub const PROGRAMS: &[&str] = &["Email", "Voice", "Storage", "Backup", "Security"];
+/// The reference's `programs` (AccountCreateV1/V2): exactly one of
+/// `partner` or `account`, which decides what is created. Read without
+/// regard to case, since generated clients may send enum names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Program {
+    Partner,
+    Account,
+}
 
-/// A non-empty set of known programs, in the order given, without repeats.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Programs(Vec<&'static str>);
-
-impl Programs {
-    pub fn parse(names: &[String], required: bool) -> Result<Self, String> {
-        if required && names.is_empty() {
-            return Err(format!(
-                "at least one program is required (one of {})",
-                PROGRAMS.join(", ")
-            ));
+impl Program {
+    pub fn parse(names: &[String]) -> Result<Self, String> {
+        const ALLOWED: &str = r#"must be ["partner"] or ["account"]"#;
+        match names {
+            [] => Err(format!("is required: {ALLOWED}")),
+            [one] => match one.trim().to_ascii_lowercase().as_str() {
+                "partner" => Ok(Self::Partner),
+                "account" => Ok(Self::Account),
+                _ => Err(format!("unknown program {one:?}; {ALLOWED}")),
+            },
+            _ => Err(format!("holds one program only; {ALLOWED}")),
         }
-        let mut out: Vec<&'static str> = Vec::new();
-        for n in names {
-            let Some(p) = PROGRAMS.iter().find(|p| **p == n.as_str()) else {
-                return Err(format!(
-                    "unknown program {n:?}; known: {}",
-                    PROGRAMS.join(", ")
-                ));
-            };
-            if out.contains(p) {
-                return Err(format!("program {n:?} is listed twice"));
-            }
-            out.push(p);
-        }
-        Ok(Self(out))
     }
-    pub fn joined(&self) -> String {
-        self.0.join(" ")
+    pub fn of_kind(is_partner: bool) -> Self {
+        if is_partner {
+            Self::Partner
+        } else {
+            Self::Account
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Partner => "partner",
+            Self::Account => "account",
+        }
     }
 }
 
@@ -210,15 +230,24 @@ mod tests {
     }
 
     #[test]
-    fn unknown_program_is_refused() {
-        assert!(Programs::parse(&["Email".into()], true).is_ok());
-        assert!(Programs::parse(&["Fax".into()], true).is_err());
+    fn user_name_is_at_most_50_characters_in_v1() {
+        assert!(AccountName::parse_v1(&"a".repeat(50)).is_ok());
+        assert!(AccountName::parse_v1(&"a".repeat(51)).is_err());
+        assert!(AccountName::parse_v1("test-partner-account").is_ok());
     }
 
     #[test]
-    fn accounts_need_a_program() {
-        assert!(Programs::parse(&[], true).is_err());
-        assert!(Programs::parse(&[], false).is_ok());
+    fn programs_are_partner_or_account() {
+        assert_eq!(Program::parse(&["account".into()]), Ok(Program::Account));
+        assert_eq!(Program::parse(&["partner".into()]), Ok(Program::Partner));
+        assert_eq!(Program::parse(&["Partner".into()]), Ok(Program::Partner));
+        assert!(Program::parse(&["Email".into()]).is_err());
+    }
+
+    #[test]
+    fn programs_are_required_and_hold_one() {
+        assert!(Program::parse(&[]).is_err());
+        assert!(Program::parse(&["account".into(), "partner".into()]).is_err());
     }
 
     #[test]

@@ -1,14 +1,12 @@
-//! Postal codes: at most 20 characters everywhere (the reference's zip
-//! column), and in the countries whose format the platform knows, that
-//! format, refined to the way the national post writes it.
-//!
-//! A zip stays optional: the reference marks it so, and some countries have
-//! none. Only a zip that is given is checked.
+//! Postal codes: required and at most 50 characters everywhere (the
+//! reference's AddressV2 `Zip`), and in the countries whose format the
+//! platform knows, that format, refined to the way the national post writes
+//! it.
 
 use super::{bounded, has_shape};
 
-/// The most characters any zip may have (reference CompanyV2 table).
-pub const MAX_ZIP: usize = 20;
+/// The most characters any zip may have (reference AddressV2 table).
+pub const MAX_ZIP: usize = 50;
 
 /// One country's format.
 struct PostalFormat {
@@ -92,15 +90,12 @@ const FORMATS: &[PostalFormat] = &[
 
 /// Parses the zip of an address in `country` (ISO 3166-1 alpha-2, upper
 /// case; empty or unknown when the country itself is bad) into its canonical
-/// form. Empty stays empty.
+/// form.
 pub fn parse_zip(country: &str, zip: &str) -> Result<String, String> {
-    let given = bounded(zip, MAX_ZIP, false)?;
+    let given = bounded(zip, MAX_ZIP, true)?;
     let Some(f) = FORMATS.iter().find(|f| f.country == country) else {
         return Ok(given);
     };
-    if given.is_empty() {
-        return Ok(given);
-    }
     // Spacing and case are how people write codes, not part of them: compare
     // without, answer in the post's own spelling.
     let compact: String = given
@@ -172,15 +167,16 @@ mod tests {
     }
 
     #[test]
-    fn zip_is_optional_in_every_country() {
+    fn zip_is_required_in_every_country() {
         for country in ["US", "CA", "NL", "IT", "DE", "GB", "FR", "BE", ""] {
-            assert_eq!(parse_zip(country, " "), Ok(String::new()), "{country}");
+            assert!(parse_zip(country, " ").is_err(), "{country}");
         }
     }
 
     #[test]
-    fn other_countries_take_any_zip_up_to_20_characters() {
+    fn other_countries_take_any_zip_up_to_50_characters() {
         assert_eq!(parse_zip("BE", " b-1000 "), Ok("b-1000".into()));
-        assert!(parse_zip("BE", &"1".repeat(21)).is_err());
+        assert!(parse_zip("BE", &"1".repeat(50)).is_ok());
+        assert!(parse_zip("BE", &"1".repeat(51)).is_err());
     }
 }

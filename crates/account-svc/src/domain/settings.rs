@@ -176,6 +176,8 @@ pub const API_ALLOWED_NETWORKS: &str = "apiAllowedNetworks";
 pub const PASSWORD_MIN_LENGTH: &str = "passwordMinLength";
 pub const PASSWORD_REQUIRE_SYMBOLS: &str = "passwordRequireSymbols";
 pub const PASSWORD_REQUIRE_MIXED_CASE: &str = "passwordRequireMixedCase";
+pub const CREATE_PARTNERS: &str = "createPartners";
+pub const PAYMENT_PROCESSING: &str = "paymentProcessing";
 
 /// What an update sets: `None` leaves a setting as it is; `Some(None)`
 /// clears it.
@@ -187,6 +189,8 @@ pub struct SettingsChange {
     pub password_min_length: Option<PasswordMinLength>,
     pub password_require_symbols: Option<bool>,
     pub password_require_mixed_case: Option<bool>,
+    pub create_partners: Option<bool>,
+    pub payment_processing: Option<bool>,
 }
 
 impl SettingsChange {
@@ -221,6 +225,8 @@ impl SettingsChange {
             password_min_length: password_min_length.flatten(),
             password_require_symbols: r.password_require_symbols,
             password_require_mixed_case: r.password_require_mixed_case,
+            create_partners: r.create_partners,
+            payment_processing: r.payment_processing,
         })
     }
 
@@ -239,6 +245,8 @@ impl SettingsChange {
                 self.password_require_mixed_case.is_some(),
                 PASSWORD_REQUIRE_MIXED_CASE,
             ),
+            (self.create_partners.is_some(), CREATE_PARTNERS),
+            (self.payment_processing.is_some(), PAYMENT_PROCESSING),
         ]
         .into_iter()
         .filter_map(|(set, name)| set.then_some(name))
@@ -250,38 +258,56 @@ impl SettingsChange {
     }
 }
 
-/// What a partner's programme includes. Derived on every read, never stored,
-/// so it follows the programme without a migration.
+/// What a partner's parent granted it (stored with its settings; only an
+/// ancestor changes them).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Grants {
+    /// An advisor may create partners.
+    pub create_partners: bool,
+    /// The partner's customers may pay by credit card.
+    pub payment_processing: bool,
+}
+
+/// What a partner may do: its programme, and within it what its parent
+/// granted. Derived on every read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Features {
-    /// DESIGN §1: a distributor manages partners and a private-label partner
-    /// creates partners too; advisors only have accounts.
+    /// Reference 000 and DESIGN §6.2: a distributor manages partners and
+    /// accounts; a private-label partner manages accounts only; an advisor
+    /// creates partners where its parent allows it.
     pub create_partners: bool,
     /// Every partner manages customer accounts (DESIGN §1).
     pub create_accounts: bool,
     /// Every programme may bill by paper check (the reference's payment
     /// types: credit card or paper check).
     pub paper_check: bool,
+    /// Reference 002: "a Partner can use credit card in his requests, if
+    /// payment processing is enabled for him"; the root always may.
+    pub payment_processing: bool,
 }
 
 impl Features {
-    pub fn of(program: PartnerProgram) -> Self {
+    pub fn of(program: PartnerProgram, grants: Grants) -> Self {
+        let root = program == PartnerProgram::Distributor;
         Self {
-            create_partners: matches!(
-                program,
-                PartnerProgram::Distributor | PartnerProgram::Partner
-            ),
+            create_partners: match program {
+                PartnerProgram::Distributor => true,
+                PartnerProgram::Partner => false,
+                PartnerProgram::Advisor => grants.create_partners,
+            },
             create_accounts: true,
             paper_check: true,
+            payment_processing: root || grants.payment_processing,
         }
     }
 
     /// The flags by their wire names.
-    pub fn named(self) -> [(&'static str, bool); 3] {
+    pub fn named(self) -> [(&'static str, bool); 4] {
         [
             ("createPartners", self.create_partners),
             ("createAccounts", self.create_accounts),
             ("paperCheck", self.paper_check),
+            ("paymentProcessing", self.payment_processing),
         ]
     }
 }
@@ -497,11 +523,37 @@ mod tests {
         assert_eq!(v.fields()[0].0, "n");
     }
 
+    const NONE: Grants = Grants {
+        create_partners: false,
+        payment_processing: false,
+    };
+    const ALL: Grants = Grants {
+        create_partners: true,
+        payment_processing: true,
+    };
+
     #[test]
-    fn advisors_cannot_create_partners() {
-        assert!(!Features::of(PartnerProgram::Advisor).create_partners);
-        assert!(Features::of(PartnerProgram::Partner).create_partners);
-        assert!(Features::of(PartnerProgram::Distributor).create_partners);
+    fn advisors_create_partners_only_where_their_parent_allows_it() {
+        assert!(!Features::of(PartnerProgram::Advisor, NONE).create_partners);
+        assert!(Features::of(PartnerProgram::Advisor, ALL).create_partners);
+    }
+
+    #[test]
+    fn private_label_partners_create_accounts_only() {
+        assert!(!Features::of(PartnerProgram::Partner, ALL).create_partners);
+        assert!(Features::of(PartnerProgram::Partner, ALL).create_accounts);
+    }
+
+    #[test]
+    fn the_distributor_creates_partners_and_takes_cards_without_grants() {
+        let f = Features::of(PartnerProgram::Distributor, NONE);
+        assert!(f.create_partners && f.payment_processing);
+    }
+
+    #[test]
+    fn payment_processing_below_the_root_is_granted() {
+        assert!(!Features::of(PartnerProgram::Partner, NONE).payment_processing);
+        assert!(Features::of(PartnerProgram::Partner, ALL).payment_processing);
     }
 
     #[test]
@@ -511,7 +563,7 @@ mod tests {
             PartnerProgram::Partner,
             PartnerProgram::Advisor,
         ] {
-            let f = Features::of(p);
+            let f = Features::of(p, NONE);
             assert!(f.create_accounts && f.paper_check, "{p:?}");
         }
     }

@@ -5,7 +5,7 @@ use platform::db::Db;
 use sqlx::Row as _;
 use sqlx::any::AnyRow;
 
-use crate::domain::settings::PasswordPolicy;
+use crate::domain::settings::{Grants, PasswordPolicy};
 use crate::error::Error;
 
 /// The stored settings; empty text is unset. The default is what a partner
@@ -18,6 +18,8 @@ pub struct SettingsRow {
     pub api_allowed_networks: String,
     /// The partner's own policy, before its ancestors' are merged in.
     pub password: PasswordPolicy,
+    /// What its parent granted it.
+    pub grants: Grants,
 }
 
 /// The password columns of a `partner_setting` row.
@@ -40,8 +42,8 @@ fn password(r: &AnyRow) -> Result<PasswordPolicy, Error> {
 pub async fn find(db: &Db, customer_id: &str) -> Result<Option<SettingsRow>, Error> {
     let r = sqlx::query(
         "select support_email, default_culture, api_allowed_networks, password_min_length, \
-         password_require_symbols, password_require_mixed_case from partner_setting \
-         where customer_id = $1",
+         password_require_symbols, password_require_mixed_case, create_partners, \
+         payment_processing from partner_setting where customer_id = $1",
     )
     .bind(customer_id)
     .fetch_optional(&db.pool)
@@ -52,6 +54,10 @@ pub async fn find(db: &Db, customer_id: &str) -> Result<Option<SettingsRow>, Err
             default_culture: r.try_get("default_culture")?,
             api_allowed_networks: r.try_get("api_allowed_networks")?,
             password: password(&r)?,
+            grants: Grants {
+                create_partners: r.try_get::<i64, _>("create_partners")? != 0,
+                payment_processing: r.try_get::<i64, _>("payment_processing")? != 0,
+            },
         })
     })
     .transpose()
@@ -87,6 +93,8 @@ pub struct SettingsUpdate<'a> {
     pub password_min_length: Option<i32>,
     pub password_require_symbols: Option<bool>,
     pub password_require_mixed_case: Option<bool>,
+    pub create_partners: Option<bool>,
+    pub payment_processing: Option<bool>,
 }
 
 /// Writes the columns `u` sets in one statement. The merge happens in SQL
@@ -100,8 +108,9 @@ pub async fn upsert(db: &Db, customer_id: &str, u: &SettingsUpdate<'_>) -> Resul
     let default = PasswordPolicy::default();
     sqlx::query(
         "insert into partner_setting (customer_id, support_email, default_culture, api_allowed_networks, \
-         password_min_length, password_require_symbols, password_require_mixed_case, created_at, updated_at) \
-         values ($1, $2, $3, $4, $5, $6, $7, $14, $14) \
+         password_min_length, password_require_symbols, password_require_mixed_case, create_partners, \
+         payment_processing, created_at, updated_at) \
+         values ($1, $2, $3, $4, $5, $6, $7, $15, $16, $14, $14) \
          on conflict (customer_id) do update set \
          support_email = case when $8 = 1 then excluded.support_email else partner_setting.support_email end, \
          default_culture = case when $9 = 1 then excluded.default_culture else partner_setting.default_culture end, \
@@ -113,6 +122,10 @@ pub async fn upsert(db: &Db, customer_id: &str, u: &SettingsUpdate<'_>) -> Resul
          else partner_setting.password_require_symbols end, \
          password_require_mixed_case = case when $13 = 1 then excluded.password_require_mixed_case \
          else partner_setting.password_require_mixed_case end, \
+         create_partners = case when $17 = 1 then excluded.create_partners \
+         else partner_setting.create_partners end, \
+         payment_processing = case when $18 = 1 then excluded.payment_processing \
+         else partner_setting.payment_processing end, \
          updated_at = excluded.updated_at",
     )
     .bind(customer_id)
@@ -134,6 +147,10 @@ pub async fn upsert(db: &Db, customer_id: &str, u: &SettingsUpdate<'_>) -> Resul
     .bind(set(u.password_require_symbols))
     .bind(set(u.password_require_mixed_case))
     .bind(platform::id::now_rfc3339())
+    .bind(i64::from(u.create_partners.unwrap_or_default()))
+    .bind(i64::from(u.payment_processing.unwrap_or_default()))
+    .bind(set(u.create_partners))
+    .bind(set(u.payment_processing))
     .execute(&db.pool)
     .await?;
     Ok(())

@@ -23,16 +23,21 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_account, head_account, delete_account))
 }
 
-/// An account or partner as the reference's AccountGet shows it.
+/// An account or partner as the reference's AccountGetV1 shows it.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(as = AccountGetV1Model)]
 pub struct AccountGet {
+    /// `["partner"]` or `["account"]`.
+    #[schema(value_type = Vec<Program>)]
     pub programs: Vec<String>,
     #[serde(rename = "customerID")]
     pub customer_id: String,
     #[serde(rename = "userName")]
     pub user_name: String,
-    /// When the customer was created (RFC 3339, UTC).
+    /// When the customer was created, as the reference's examples write it:
+    /// ISO 8601 with milliseconds and offset (`2017-04-20T09:50:26.203+00:00`).
     #[serde(rename = "purchaseDate")]
+    #[schema(pattern = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}\+00:00$")]
     pub purchase_date: String,
     /// Empty for the root distributor.
     #[serde(rename = "parentPartnerID")]
@@ -62,7 +67,7 @@ impl From<pb::Customer> for AccountGet {
             programs: c.programs,
             customer_id: c.customer_id,
             user_name: c.user_name,
-            purchase_date: c.purchase_date,
+            purchase_date: v1_date(&c.purchase_date),
             parent_partner_id: c.parent_partner_id,
             plan_name: c.plan_name,
             state: c.state,
@@ -73,8 +78,22 @@ impl From<pb::Customer> for AccountGet {
     }
 }
 
+/// An RFC 3339 instant (as services answer) in v1's spelling:
+/// milliseconds and a numeric UTC offset. What does not parse passes as is.
+pub fn v1_date(rfc3339: &str) -> String {
+    use time::format_description::well_known::Rfc3339;
+    let v1 = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]+00:00"
+    );
+    time::OffsetDateTime::parse(rfc3339, &Rfc3339)
+        .ok()
+        .and_then(|t| t.to_offset(time::UtcOffset::UTC).format(&v1).ok())
+        .unwrap_or_else(|| rfc3339.to_owned())
+}
+
 /// A page of accounts.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(as = PageV1Model_AccountGetV1Model)]
 pub struct AccountPage {
     /// Items on this page.
     pub count: i64,
@@ -181,124 +200,146 @@ pub async fn fetch_page(
         .into_inner())
 }
 
-/// The reference's v1 account creation model, plus `partnerProgram` to create
-/// a partner instead of an account.
+/// The reference's AccountCreateV1 (002): `programs` decides what is
+/// created; `general` names the customer and, flat, its owner contact;
+/// `payment` carries the billing contact and address. `partnerProgram` is
+/// v2's, accepted here too to create an advisor.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = AccountCreateV1Model)]
 pub struct AccountCreate {
-    /// Programs the customer subscribes to (at least one for accounts).
-    #[serde(default)]
-    #[schema(value_type = Vec<Program>)]
-    pub programs: Vec<String>,
+    /// `["partner"]` creates a partner, `["account"]` an account.
+    #[schema(required = true, nullable = false, value_type = Vec<Program>, min_items = 1, max_items = 1)]
+    pub programs: Option<Vec<String>>,
     #[schema(required = true, nullable = false)]
     pub general: Option<General>,
     #[schema(required = true, nullable = false)]
     pub company: Option<CompanyV1>,
-    /// Required for accounts; the root's partners may be created with `paperCheck`.
     #[schema(required = true, nullable = false)]
     pub payment: Option<Payment>,
-    /// Required for accounts: one of the parent's account plans (`GET accounts/{parent}/plans`).
+    /// Required for accounts: one of the parent's account plans (`GET accounts/{customerID}/plans`).
     /// A partner without one gets the default partner plan.
     #[serde(default)]
     #[schema(max_length = 50)]
     pub plan_name: Option<String>,
-    /// `partner` or `advisor` creates a partner; absent creates an account.
+    /// Refines a partner: `partner` (private label, the default) or `advisor`.
     #[serde(default)]
     #[schema(value_type = Option<PartnerProgram>)]
     pub partner_program: Option<String>,
 }
 
+/// The reference's programs: what a customer is.
 #[derive(Debug, Clone, Copy, ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)]
 pub enum Program {
-    Email,
-    Voice,
-    Storage,
-    Backup,
-    Security,
+    Partner,
+    Account,
 }
 
 #[derive(Debug, Clone, Copy, ToSchema)]
 #[serde(rename_all = "lowercase")]
+#[allow(dead_code)]
 pub enum PartnerProgram {
     Partner,
     Advisor,
 }
 
+/// v1's general data: the customer's user name and parent, and its owner
+/// contact in the same object.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = AccountGeneralV1Model)]
 pub struct General {
-    /// The account's user name: 1..=15 letters, digits, `.`, `-`, `_`; unique.
+    /// The customer's user name: letters, digits, `.`, `-`, `_`; at most 50
+    /// (DESIGN §6.2); unique, case-insensitive, shared with v2's `accountName`.
     #[schema(
         required = true,
+        nullable = false,
         min_length = 1,
-        max_length = 15,
-        pattern = "^[A-Za-z0-9._-]{1,15}$"
+        max_length = 50,
+        pattern = "^[A-Za-z0-9._-]{1,50}$"
     )]
-    pub account_name: Option<String>,
+    pub user_name: Option<String>,
+    /// The owner contact's login: unique platform-wide, case-insensitive.
+    #[schema(required = true, nullable = false, min_length = 1, max_length = 50)]
+    pub login: Option<String>,
+    /// The owner's password: at least 6 characters with letters and digits
+    /// (more where the parent's policy asks). Never shown again.
+    #[schema(required = true, nullable = false, min_length = 6, format = Password)]
+    pub password: Option<String>,
     /// The parent partner; defaults to the caller's own partner.
     #[serde(rename = "parentPartnerID", default)]
     #[schema(pattern = "^[0-9a-f]{32}$")]
     pub parent_partner_id: Option<String>,
-    #[schema(required = true, nullable = false)]
-    pub owner: Option<Owner>,
-    /// Only `ExternalPartnerID`, `ExternalReferralID`, `PaymentMethodConfirmationRequired`; values ≤ 255.
-    #[serde(default)]
-    pub options: Option<std::collections::HashMap<String, String>>,
-}
-
-/// The account's owner contact.
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Owner {
-    /// Unique platform-wide, case-insensitive.
-    #[schema(required = true, nullable = false, min_length = 1, max_length = 50)]
-    pub login: Option<String>,
-    /// At least 6 characters with letters and digits. Never shown again.
-    #[schema(required = true, nullable = false, min_length = 6, max_length = 128, format = Password)]
-    pub password: Option<String>,
+    /// The owner's name.
     #[schema(required = true, nullable = false, min_length = 1, max_length = 50)]
     pub name: Option<String>,
+    /// The owner's e-mail address.
     #[schema(required = true, nullable = false, max_length = 50, format = Email)]
     pub email: Option<String>,
-    #[serde(default)]
-    #[schema(max_length = 50)]
-    pub cellular_phone: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
+#[schema(as = CompanyV1Model)]
 pub struct CompanyV1 {
     #[schema(required = true, nullable = false, min_length = 1, max_length = 255)]
     pub name: Option<String>,
-    #[serde(default)]
-    #[schema(max_length = 50)]
+    #[schema(required = true, nullable = false, min_length = 1, max_length = 50)]
     pub phone: Option<String>,
     #[schema(required = true, nullable = false)]
     pub address: Option<AddressV1>,
 }
 
-/// v1 address; v2 calls `street` `addressLine1`.
+/// v1 address; v2 calls `street` `addressLine1` and adds two more lines.
 #[derive(Debug, Default, Deserialize, ToSchema)]
+#[schema(as = AddressV1Model)]
 pub struct AddressV1 {
-    #[schema(required = true, nullable = false, min_length = 1, max_length = 100)]
-    pub street: Option<String>,
-    #[schema(required = true, nullable = false, min_length = 1, max_length = 100)]
-    pub city: Option<String>,
+    /// An ISO 3166 country name or code.
+    #[schema(required = true, nullable = false, min_length = 1, max_length = 50)]
+    pub country: Option<String>,
     /// Required (name or ISO 3166-2 code) in US, CA, NL, IT and DE.
     #[serde(default)]
-    #[schema(max_length = 100)]
+    #[schema(max_length = 50)]
     pub state: Option<String>,
-    #[serde(default)]
-    #[schema(max_length = 20)]
+    #[schema(required = true, nullable = false, min_length = 1, max_length = 50)]
+    pub city: Option<String>,
+    #[schema(required = true, nullable = false, min_length = 1, max_length = 100)]
+    pub street: Option<String>,
+    /// In the national format where the platform knows it.
+    #[schema(required = true, nullable = false, min_length = 1, max_length = 50)]
     pub zip: Option<String>,
-    /// ISO 3166 country name or alpha-2 code.
-    #[schema(required = true, nullable = false, min_length = 2, max_length = 100)]
-    pub country: Option<String>,
 }
 
+impl AddressV1 {
+    pub fn into_pb(self) -> proto::common::v1::Address {
+        proto::common::v1::Address {
+            line1: self.street.unwrap_or_default(),
+            line2: String::new(),
+            line3: String::new(),
+            city: self.city.unwrap_or_default(),
+            state: self.state.unwrap_or_default(),
+            zip: self.zip.unwrap_or_default(),
+            country: self.country.unwrap_or_default(),
+        }
+    }
+}
+
+/// How the customer pays, and its billing contact and address (what
+/// `GET accounts/{customerID}/billing` answers afterwards).
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = PaymentV1Model)]
 pub struct Payment {
-    /// `creditCard` (needs `creditCard`) or `paperCheck` (bills the parent).
+    /// The billing contact's name.
+    #[schema(required = true, nullable = false, min_length = 1, max_length = 50)]
+    pub name: Option<String>,
+    #[schema(required = true, nullable = false, min_length = 1, max_length = 100)]
+    pub phone: Option<String>,
+    #[schema(required = true, nullable = false)]
+    pub address: Option<AddressV1>,
+    /// `creditCard` (needs `creditCard`; the parent must have payment
+    /// processing) or `paperCheck` (bills the parent).
     #[serde(rename = "type")]
     #[schema(required = true, nullable = false, value_type = Option<PaymentType>)]
     pub kind: Option<String>,
@@ -307,6 +348,7 @@ pub struct Payment {
 
 #[derive(Debug, Clone, Copy, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[allow(dead_code)]
 pub enum PaymentType {
     CreditCard,
     PaperCheck,
@@ -317,10 +359,11 @@ pub enum PaymentType {
 /// ever shows the number or the code.
 #[derive(Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = PaymentCreditCardV1Model)]
 pub struct CreditCard {
-    /// AMEX, DC, DISCOVER, MC or VISA.
+    /// AMEX, DC, DISCOVER, MC or VISA, in any case.
     #[serde(rename = "type")]
-    #[schema(required = true, nullable = false, value_type = Option<CardType>)]
+    #[schema(required = true, nullable = false, min_length = 1, max_length = 10)]
     pub kind: Option<String>,
     #[schema(
         required = true,
@@ -336,6 +379,7 @@ pub struct CreditCard {
         pattern = "^(0[1-9]|1[0-2])/[0-9]{2}$"
     )]
     pub expiration_date: Option<String>,
+    /// 3 or 4 digits (AMEX 4).
     #[schema(required = true, nullable = false, pattern = "^[0-9]{3,4}$")]
     pub security_code: Option<String>,
     #[serde(default)]
@@ -355,43 +399,23 @@ impl std::fmt::Debug for CreditCard {
     }
 }
 
-#[derive(Debug, Clone, Copy, ToSchema)]
-#[allow(clippy::upper_case_acronyms)]
-pub enum CardType {
-    AMEX,
-    DC,
-    DISCOVER,
-    MC,
-    VISA,
-}
-
 impl AccountCreate {
     fn into_request(self) -> pb::CreateCustomerRequest {
         let general = self.general.unwrap_or_default();
-        let owner = general.owner.map(|o| pb::Owner {
-            login: o.login.unwrap_or_default(),
-            password: o.password.unwrap_or_default(),
-            name: o.name.unwrap_or_default(),
-            email: o.email.unwrap_or_default(),
-            cellular_phone: o.cellular_phone.unwrap_or_default(),
+        // v1's owner is the flat `general`: always there to be judged, so
+        // each missing field is named (`general.login`, …).
+        let owner = Some(pb::Owner {
+            login: general.login.unwrap_or_default(),
+            password: general.password.unwrap_or_default(),
+            name: general.name.unwrap_or_default(),
+            email: general.email.unwrap_or_default(),
             ..Default::default()
         });
-        let company = self.company.map(|c| {
-            let a = c.address.unwrap_or_default();
-            pb::Company {
-                name: c.name.unwrap_or_default(),
-                phone: c.phone.unwrap_or_default(),
-                address: Some(proto::common::v1::Address {
-                    line1: a.street.unwrap_or_default(),
-                    line2: String::new(),
-                    line3: String::new(),
-                    city: a.city.unwrap_or_default(),
-                    state: a.state.unwrap_or_default(),
-                    zip: a.zip.unwrap_or_default(),
-                    country: a.country.unwrap_or_default(),
-                }),
-                ..Default::default()
-            }
+        let company = self.company.map(|c| pb::Company {
+            name: c.name.unwrap_or_default(),
+            phone: c.phone.unwrap_or_default(),
+            address: c.address.map(AddressV1::into_pb),
+            ..Default::default()
         });
         let payment = self.payment.map(|p| pb::Payment {
             r#type: p.kind.unwrap_or_default(),
@@ -403,24 +427,34 @@ impl AccountCreate {
                 holder_name: c.holder_name.unwrap_or_default(),
                 ..Default::default()
             }),
+            name: p.name.unwrap_or_default(),
+            phone: p.phone.unwrap_or_default(),
+            address: p.address.map(AddressV1::into_pb),
         });
         pb::CreateCustomerRequest {
             parent_partner_id: general.parent_partner_id.unwrap_or_default(),
-            account_name: general.account_name.unwrap_or_default(),
-            programs: self.programs,
+            account_name: general.user_name.unwrap_or_default(),
+            programs: self.programs.unwrap_or_default(),
             plan_name: self.plan_name.unwrap_or_default(),
             partner_program: self.partner_program.unwrap_or_default(),
             company,
             owner,
             payment,
-            options: general.options.unwrap_or_default(),
+            options: Default::default(),
+            v1: true,
         }
     }
 }
 
-/// v1 spells v2's `addressLine1` as `street`; the other lines do not exist.
+/// Field paths as v1's model spells them: `street` is v2's `addressLine1`,
+/// and the owner's fields sit in `general` itself.
 pub fn v1_field(field: &str) -> String {
-    field.replace("address.addressLine1", "address.street")
+    let field = field.replace("address.addressLine1", "address.street");
+    match field.strip_prefix("general.owner.") {
+        Some(rest) => format!("general.{rest}"),
+        None if field == "general.owner" => "general".into(),
+        None => field,
+    }
 }
 
 /// Create an account, or a partner when `partnerProgram` is given.
@@ -481,12 +515,16 @@ pub async fn get_account(
     Ok(Json(c.into()))
 }
 
-/// Is this user name taken? `200` taken, `404` available. (For HEAD the path
-/// segment is the user name, not an id.)
+/// Is this user name taken? `200` taken, `404` available, `400` a name no
+/// create would accept (so never "available"). For HEAD the path segment is
+/// the reference's `customerUserName`, not an id: OpenAPI allows one
+/// parameter name per path, so it is documented under `customerID`. One
+/// namespace serves both versions, judged by v1's rule (≤ 50, DESIGN §6.2).
 #[utoipa::path(head, path = "/accounts/{customerID}", tag = "accounts",
-    params(("customerID" = String, Path, description = "For HEAD: the user name to check")),
+    params(("customerID" = String, Path, description = "For HEAD: the reference's customerUserName, the user name to check")),
     responses(
         (status = 200, description = "The user name is taken"),
+        (status = 400, description = "Not a user name any create would accept"),
         (status = 401, description = "No or bad token"),
         (status = 403, description = "The token lacks accounts:read"),
         (status = 404, description = "The user name is available"),
@@ -502,7 +540,10 @@ pub async fn head_account(
     let taken = state
         .account
         .clone()
-        .user_name_taken(caller.ctx.request(pb::UserNameTakenRequest { user_name }))
+        .user_name_taken(caller.ctx.request(pb::UserNameTakenRequest {
+            user_name,
+            v1: true,
+        }))
         .await?
         .into_inner()
         .taken;

@@ -25,9 +25,12 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_account_v2, head_account, delete_account))
 }
 
-/// An account or partner as v2 shows it.
+/// An account or partner as v2 shows it (the reference's AccountGetV2).
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(as = AccountGetV2Model)]
 pub struct AccountGetV2 {
+    /// `["partner"]` or `["account"]`.
+    #[schema(value_type = Vec<Program>)]
     pub programs: Vec<String>,
     #[serde(rename = "customerID")]
     pub customer_id: String,
@@ -55,6 +58,9 @@ pub struct AccountGetV2 {
     pub owner_contact_id: String,
     #[serde(rename = "msaAccepted", default)]
     pub msa_accepted: bool,
+    /// The OptionsV2 given at creation.
+    #[serde(default)]
+    pub options: std::collections::BTreeMap<String, String>,
 }
 
 impl From<pb::Customer> for AccountGetV2 {
@@ -72,11 +78,13 @@ impl From<pb::Customer> for AccountGetV2 {
             partner_program: c.partner_program,
             owner_contact_id: c.owner_contact_id,
             msa_accepted: c.msa_accepted,
+            options: c.options.into_iter().collect(),
         }
     }
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(as = PageV2Model_AccountGetV2Model)]
 pub struct AccountPageV2 {
     /// Items on this page.
     pub count: i64,
@@ -147,10 +155,11 @@ pub async fn get_account_v2(
 /// The reference's AccountCreateV2.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = AccountCreateV2Model)]
 pub struct AccountCreateV2 {
-    #[serde(default)]
-    #[schema(value_type = Vec<Program>)]
-    pub programs: Vec<String>,
+    /// `["partner"]` creates a partner, `["account"]` an account.
+    #[schema(required = true, nullable = false, value_type = Vec<Program>, min_items = 1, max_items = 1)]
+    pub programs: Option<Vec<String>>,
     #[schema(required = true, nullable = false)]
     pub general: Option<GeneralV2>,
     #[schema(required = true, nullable = false)]
@@ -161,7 +170,7 @@ pub struct AccountCreateV2 {
     #[serde(default)]
     #[schema(max_length = 50)]
     pub plan_name: Option<String>,
-    /// `partner` or `advisor` creates a partner; absent creates an account.
+    /// Refines a partner: `partner` (private label, the default) or `advisor`.
     #[serde(default)]
     #[schema(value_type = Option<PartnerProgram>)]
     pub partner_program: Option<String>,
@@ -169,6 +178,7 @@ pub struct AccountCreateV2 {
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = AccountGeneralV2Model)]
 pub struct GeneralV2 {
     /// 1..=15 letters, digits, `.`, `-`, `_`; unique.
     #[schema(
@@ -184,15 +194,19 @@ pub struct GeneralV2 {
     pub parent_partner_id: Option<String>,
     #[schema(required = true, nullable = false)]
     pub owner: Option<OwnerV2>,
-    /// Only `ExternalPartnerID`, `ExternalReferralID`, `PaymentMethodConfirmationRequired`; values ≤ 255.
+    /// OptionsV2: only `ExternalPartnerID`, `ExternalReferralID`, `PaymentMethodConfirmationRequired`; values ≤ 255.
     #[serde(default)]
     pub options: Option<std::collections::HashMap<String, String>>,
 }
 
+/// The reference's AccountOwnerCreateV2.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = AccountOwnerCreateV2Model)]
 pub struct OwnerV2 {
-    #[schema(required = true, nullable = false, min_length = 6, max_length = 128, format = Password)]
+    /// At least 6 characters with letters and digits (DESIGN §6.2 reads the
+    /// table's "max length is 6" as the contact model's minimum).
+    #[schema(required = true, nullable = false, min_length = 6, format = Password)]
     pub password: Option<String>,
     #[schema(required = true, nullable = false, min_length = 1, max_length = 50)]
     pub login: Option<String>,
@@ -211,11 +225,11 @@ pub struct OwnerV2 {
 /// The reference's CompanyV2.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = CompanyV2Model)]
 pub struct CompanyV2 {
     #[schema(required = true, nullable = false, min_length = 1, max_length = 255)]
     pub name: Option<String>,
-    #[serde(default)]
-    #[schema(max_length = 50)]
+    #[schema(required = true, nullable = false, min_length = 1, max_length = 50)]
     pub phone: Option<String>,
     #[schema(required = true, nullable = false)]
     pub address: Option<AddressV2>,
@@ -228,9 +242,10 @@ pub struct CompanyV2 {
     pub vat_number: Option<String>,
 }
 
-/// The European address model.
+/// The European address model (the reference's AddressV2).
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = AddressV2Model)]
 pub struct AddressV2 {
     /// v1's `street` is accepted here too, so v1 bodies keep working on v2.
     #[serde(alias = "street")]
@@ -242,17 +257,17 @@ pub struct AddressV2 {
     #[serde(default)]
     #[schema(max_length = 100)]
     pub address_line3: Option<String>,
-    #[schema(required = true, nullable = false, min_length = 1, max_length = 100)]
+    #[schema(required = true, nullable = false, min_length = 1, max_length = 50)]
     pub city: Option<String>,
     /// Required (name or ISO 3166-2 code) in US, CA, NL, IT and DE.
     #[serde(default)]
-    #[schema(max_length = 100)]
+    #[schema(max_length = 50)]
     pub state: Option<String>,
-    #[serde(default)]
-    #[schema(max_length = 20)]
+    /// In the national format where the platform knows it.
+    #[schema(required = true, nullable = false, min_length = 1, max_length = 50)]
     pub zip: Option<String>,
     /// ISO 3166 country name or alpha-2 code.
-    #[schema(required = true, nullable = false, min_length = 2, max_length = 100)]
+    #[schema(required = true, nullable = false, min_length = 2, max_length = 50)]
     pub country: Option<String>,
 }
 
@@ -270,10 +285,20 @@ impl AddressV2 {
     }
 }
 
+/// The reference's PaymentV2: how the customer pays, and its billing
+/// contact and address (what `GET accounts/{customerID}/billing` answers).
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = PaymentV2Model)]
 pub struct PaymentV2 {
-    /// `creditCard` (needs `creditCard`) or `paperCheck` (bills the parent).
+    #[schema(required = true, nullable = false, min_length = 1, max_length = 50)]
+    pub name: Option<String>,
+    #[schema(required = true, nullable = false, min_length = 1, max_length = 100)]
+    pub phone: Option<String>,
+    #[schema(required = true, nullable = false)]
+    pub address: Option<AddressV2>,
+    /// `creditCard` (needs `creditCard`; the parent must have payment
+    /// processing) or `paperCheck` (bills the parent).
     #[serde(rename = "type")]
     #[schema(required = true, nullable = false, value_type = Option<PaymentType>)]
     pub kind: Option<String>,
@@ -285,9 +310,11 @@ pub struct PaymentV2 {
 /// written by hand so that no log ever shows the number or the code.
 #[derive(Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = PaymentCreditCardV2Model)]
 pub struct CreditCardV2 {
+    /// AMEX, DC, DISCOVER, MC, VISA or MAESTRO, in any case.
     #[serde(rename = "type")]
-    #[schema(required = true, nullable = false, value_type = Option<CardTypeV2>)]
+    #[schema(required = true, nullable = false, min_length = 1, max_length = 10)]
     pub kind: Option<String>,
     #[schema(
         required = true,
@@ -296,9 +323,9 @@ pub struct CreditCardV2 {
         pattern = "^[0-9 -]{12,20}$"
     )]
     pub card_number: Option<String>,
-    /// Maestro: at most 2 digits.
+    /// At most 2 characters; not every card has one.
     #[serde(default)]
-    #[schema(pattern = "^[0-9]{1,2}$")]
+    #[schema(max_length = 2)]
     pub issue_number: Option<String>,
     /// `MM/YY`; required for Maestro.
     #[serde(default)]
@@ -332,20 +359,12 @@ impl std::fmt::Debug for CreditCardV2 {
     }
 }
 
-#[derive(Debug, Clone, Copy, ToSchema)]
-#[allow(clippy::upper_case_acronyms, dead_code)]
-pub enum CardTypeV2 {
-    AMEX,
-    DC,
-    DISCOVER,
-    MC,
-    VISA,
-    MAESTRO,
-}
-
 impl PaymentV2 {
     pub fn into_pb(self) -> pb::Payment {
         pb::Payment {
+            name: self.name.unwrap_or_default(),
+            phone: self.phone.unwrap_or_default(),
+            address: self.address.map(AddressV2::into_pb),
             r#type: self.kind.unwrap_or_default(),
             credit_card: self.credit_card.map(|c| pb::CreditCard {
                 r#type: c.kind.unwrap_or_default(),
@@ -374,20 +393,21 @@ impl AccountCreateV2 {
         let company = self.company.map(|c| pb::Company {
             name: c.name.unwrap_or_default(),
             phone: c.phone.unwrap_or_default(),
-            address: Some(c.address.unwrap_or_default().into_pb()),
+            address: c.address.map(AddressV2::into_pb),
             culture: c.culture.unwrap_or_default(),
             vat_number: c.vat_number.unwrap_or_default(),
         });
         pb::CreateCustomerRequest {
             parent_partner_id: general.parent_partner_id.unwrap_or_default(),
             account_name: general.account_name.unwrap_or_default(),
-            programs: self.programs,
+            programs: self.programs.unwrap_or_default(),
             plan_name: self.plan_name.unwrap_or_default(),
             partner_program: self.partner_program.unwrap_or_default(),
             company,
             owner,
             payment: self.payment.map(PaymentV2::into_pb),
             options: general.options.unwrap_or_default(),
+            v1: false,
         }
     }
 }

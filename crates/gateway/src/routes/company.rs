@@ -125,13 +125,13 @@ pub struct CompanyUpdateV1 {
 pub struct AddressUpdateV1 {
     #[schema(min_length = 1, max_length = 100)]
     pub street: Option<String>,
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(min_length = 1, max_length = 50)]
     pub city: Option<String>,
-    #[schema(max_length = 100)]
+    #[schema(max_length = 50)]
     pub state: Option<String>,
-    #[schema(max_length = 20)]
+    #[schema(min_length = 1, max_length = 50)]
     pub zip: Option<String>,
-    #[schema(min_length = 2, max_length = 100)]
+    #[schema(min_length = 2, max_length = 50)]
     pub country: Option<String>,
 }
 
@@ -161,13 +161,13 @@ pub struct AddressUpdateV2 {
     pub address_line2: Option<String>,
     #[schema(max_length = 100)]
     pub address_line3: Option<String>,
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(min_length = 1, max_length = 50)]
     pub city: Option<String>,
-    #[schema(max_length = 100)]
+    #[schema(max_length = 50)]
     pub state: Option<String>,
-    #[schema(max_length = 20)]
+    #[schema(min_length = 1, max_length = 50)]
     pub zip: Option<String>,
-    #[schema(min_length = 2, max_length = 100)]
+    #[schema(min_length = 2, max_length = 50)]
     pub country: Option<String>,
 }
 
@@ -319,14 +319,18 @@ pub async fn put_company_v2(
     Ok(Json(update(&state, &caller, req).await?.into()))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct ValidAddressRequest {
-    #[schema(required = true, nullable = false)]
-    pub address: Option<AddressQuestion>,
+/// The body of an address question: the reference's AddressV2 itself, or
+/// (as this platform first took it) wrapped as `{"address": {…}}`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum ValidAddressRequest {
+    Wrapped { address: AddressQuestion },
+    Bare(AddressQuestion),
 }
 
-/// An address to judge. Unlike AddressV2 it carries no limits: whatever is
-/// wrong with it is the answer (`errors`), not a refusal.
+/// An address to judge (the reference's AddressV2Model). Unlike a create's
+/// address it carries no limits: whatever is wrong with it is the answer
+/// (`errors`), not a refusal.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AddressQuestion {
@@ -368,10 +372,10 @@ pub struct AddressValidation {
 /// Is this address valid, and how would the platform store it? A question,
 /// not a command: it answers 200 whatever the address, and stores nothing.
 #[utoipa::path(post, path = "/accounts/company/validAddress", tag = "company",
-    request_body = ValidAddressRequest,
+    request_body(content = AddressQuestion, description = "The reference's AddressV2Model (`{\"address\": …}` is accepted too)"),
     responses(
         (status = 200, description = "The verdict", body = AddressValidation),
-        (status = 400, description = "No address in the body", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "The body is not an address", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks accounts:read", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
@@ -384,15 +388,17 @@ pub async fn valid_address(
     ApiJson(body): ApiJson<ValidAddressRequest>,
 ) -> Result<Json<AddressValidation>, Problem> {
     caller.require("accounts:read")?;
-    let address = body
-        .address
-        .ok_or_else(|| Problem::field("address", "is required"))?;
+    // Errors name the fields where the body has them.
+    let (address, field_prefix) = match body {
+        ValidAddressRequest::Wrapped { address } => (address, "address"),
+        ValidAddressRequest::Bare(address) => (address, ""),
+    };
     let v = state
         .account
         .clone()
         .validate_address(caller.ctx.request(pb::ValidateAddressRequest {
             address: Some(AddressV2::from(address).into_pb()),
-            field_prefix: "address".into(),
+            field_prefix: field_prefix.into(),
         }))
         .await?
         .into_inner();
