@@ -447,9 +447,11 @@ impl AccountCreate {
 }
 
 /// Field paths as v1's model spells them: `street` is v2's `addressLine1`,
-/// and the owner's fields sit in `general` itself.
+/// the name is `userName`, and the owner's fields sit in `general` itself.
 pub fn v1_field(field: &str) -> String {
-    let field = field.replace("address.addressLine1", "address.street");
+    let field = field
+        .replace("address.addressLine1", "address.street")
+        .replace("general.accountName", "general.userName");
     match field.strip_prefix("general.owner.") {
         Some(rest) => format!("general.{rest}"),
         None if field == "general.owner" => "general".into(),
