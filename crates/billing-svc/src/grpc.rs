@@ -19,9 +19,11 @@ use proto::billing::v1 as pb;
 use tonic::{Request, Response, Status};
 
 use crate::State;
+use crate::domain::info::{PaymentName, PaymentPhone};
 use crate::domain::{CardFields, CardOnFile, PaymentType, VerifiedCard};
 use crate::error::Error;
 use crate::processor::ProcessorToken;
+use crate::store::info::Contact;
 use crate::store::payment_method::{self, NewPaymentMethod};
 
 pub struct BillingApi {
@@ -104,6 +106,25 @@ impl BillingApi {
     }
 }
 
+/// The row of a verified card: only what PCI DSS lets us keep.
+/// `expiration_date` is `kept.expiry` printed, which the row borrows.
+fn card_method<'a>(
+    customer_id: &'a str,
+    kept: &'a CardOnFile,
+    token: &'a ProcessorToken,
+    expiration_date: &'a str,
+) -> NewPaymentMethod<'a> {
+    NewPaymentMethod {
+        customer_id,
+        payment_type: PaymentType::CreditCard.as_str(),
+        processor_token: Some(token.as_str()),
+        brand: Some(kept.brand.as_str()),
+        last4: Some(&kept.last4),
+        expiration_date: Some(expiration_date),
+        holder_name: Some(kept.holder_name.as_str()).filter(|h| !h.is_empty()),
+    }
+}
+
 /// Records a verified card as the customer's payment method.
 async fn keep_card(
     state: &State,
@@ -114,17 +135,31 @@ async fn keep_card(
     let expiration_date = kept.expiry.to_string();
     payment_method::upsert(
         &state.db,
-        &NewPaymentMethod {
-            customer_id,
-            payment_type: PaymentType::CreditCard.as_str(),
-            processor_token: Some(token.as_str()),
-            brand: Some(kept.brand.as_str()),
-            last4: Some(&kept.last4),
-            expiration_date: Some(&expiration_date),
-            holder_name: Some(kept.holder_name.as_str()).filter(|h| !h.is_empty()),
-        },
+        &card_method(customer_id, kept, token, &expiration_date),
     )
     .await
+}
+
+/// The payment's billing contact, parsed (PaymentV2 `name` and `phone`).
+struct BillingContact {
+    name: PaymentName,
+    phone: PaymentPhone,
+    /// As account-svc sent it: it owns the address rules and has checked
+    /// and refined it already; absent is stored as no address.
+    address: proto::common::v1::Address,
+}
+
+impl BillingContact {
+    fn as_row(&self) -> Contact<'_> {
+        let a = &self.address;
+        Contact {
+            name: self.name.as_str(),
+            phone: self.phone.as_str(),
+            address: [
+                &a.line1, &a.line2, &a.line3, &a.city, &a.state, &a.zip, &a.country,
+            ],
+        }
+    }
 }
 
 #[tonic::async_trait]
@@ -143,6 +178,10 @@ impl pb::billing_service_server::BillingService for BillingApi {
         };
         let mut v = Violations::new();
         v.require_id("customerID", &r.customer_id);
+        // PaymentV2's table order: name, phone, (address: account-svc's),
+        // type, creditCard.
+        let name = v.check(&format!("{prefix}.name"), PaymentName::parse(&r.name));
+        let phone = v.check(&format!("{prefix}.phone"), PaymentPhone::parse(&r.phone));
         let payment_type = v.check(
             &format!("{prefix}.type"),
             PaymentType::parse(&r.payment_type),
@@ -160,12 +199,17 @@ impl pb::billing_service_server::BillingService for BillingApi {
         };
         // The raw request holds the card number and security code; it goes now.
         drop(r.card);
-        let Some(payment_type) = payment_type else {
+        let (Some(payment_type), Some(name), Some(phone)) = (payment_type, name, phone) else {
             return Err(Error::Invalid(v.into_vec()).into());
         };
         if !v.is_empty() {
             return Err(Error::Invalid(v.into_vec()).into());
         }
+        let contact = BillingContact {
+            name,
+            phone,
+            address: r.address.unwrap_or_default(),
+        };
 
         let customer_id = r.customer_id;
         if r.validate_only {
@@ -178,9 +222,13 @@ impl pb::billing_service_server::BillingService for BillingApi {
                 kept.as_ref(),
             )));
         }
+        // The payment method and the billing contact that came with it are
+        // written together (DESIGN §6.2: payment `name`, `phone`, `address`
+        // become the customer's billing information); a decline or an
+        // outage returns before either is.
         let kept = match card {
             None => {
-                payment_method::upsert(
+                payment_method::set_up(
                     &self.state.db,
                     &NewPaymentMethod {
                         customer_id: &customer_id,
@@ -191,13 +239,20 @@ impl pb::billing_service_server::BillingService for BillingApi {
                         expiration_date: None,
                         holder_name: None,
                     },
+                    &contact.as_row(),
                 )
                 .await?;
                 None
             }
             Some(card) => {
                 let (kept, token) = self.verify(card, &customer_id).await?;
-                keep_card(&self.state, &customer_id, &kept, &token).await?;
+                let expiration_date = kept.expiry.to_string();
+                payment_method::set_up(
+                    &self.state.db,
+                    &card_method(&customer_id, &kept, &token, &expiration_date),
+                    &contact.as_row(),
+                )
+                .await?;
                 Some(kept)
             }
         };
@@ -465,6 +520,28 @@ mod tests {
         )
     }
 
+    /// The payment's billing contact and address as account-svc sends them:
+    /// the reference v1 example's, the address already refined.
+    fn billed() -> pb::SetupPaymentRequest {
+        pb::SetupPaymentRequest {
+            name: " Company name ".into(),
+            phone: "12365458789".into(),
+            address: Some(anaheim()),
+            ..Default::default()
+        }
+    }
+
+    fn anaheim() -> proto::common::v1::Address {
+        proto::common::v1::Address {
+            line1: "104 South Anaheim Boulevard".into(),
+            city: "Anaheim".into(),
+            state: "CA".into(),
+            zip: "92805-6010".into(),
+            country: "US".into(),
+            ..Default::default()
+        }
+    }
+
     fn card_request(card_type: &str, number: &str, code: &str) -> pb::SetupPaymentRequest {
         pb::SetupPaymentRequest {
             customer_id: CUSTOMER.into(),
@@ -479,6 +556,7 @@ mod tests {
             }),
             field_prefix: String::new(),
             validate_only: false,
+            ..billed()
         }
     }
 
@@ -747,6 +825,7 @@ mod tests {
             card: None,
             field_prefix: String::new(),
             validate_only: false,
+            ..billed()
         };
         let status = t
             .api
@@ -764,6 +843,7 @@ mod tests {
             card: None,
             field_prefix: String::new(),
             validate_only: false,
+            ..billed()
         };
         let status = t
             .api
@@ -820,6 +900,7 @@ mod tests {
             card: None,
             field_prefix: String::new(),
             validate_only: false,
+            ..billed()
         };
         let answer = t
             .api
@@ -868,6 +949,291 @@ mod tests {
                 .expect("deleted");
         }
         assert_eq!(get().await.expect_err("gone").code(), Code::NotFound);
+    }
+
+    // ---- The payment's billing contact (PaymentV2 `name`, `phone`, `address`)
+
+    async fn info(t: &TestApi) -> pb::BillingInfo {
+        t.api.info_of(CUSTOMER).await.expect("billing info")
+    }
+
+    fn violated(status: &Status) -> Vec<String> {
+        platform::status::field_violations(status)
+            .into_iter()
+            .map(|(f, _)| f)
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_card_setup_keeps_the_payments_name_phone_and_address_as_billing_information() {
+        let t = api().await;
+        t.api
+            .setup_payment(Request::new(card_request(
+                "VISA",
+                "4111111111111111",
+                "123",
+            )))
+            .await
+            .expect("approved");
+        let info = info(&t).await;
+        assert_eq!(
+            info.name, "Company name",
+            "trimmed as the reference sends it"
+        );
+        assert_eq!(info.phone, "12365458789");
+        assert_eq!(info.address, Some(anaheim()));
+        assert_eq!(info.payment_type, "creditCard");
+        assert_eq!(
+            info.payment_method.map(|m| m.last4).as_deref(),
+            Some("1111")
+        );
+        assert!(!info.updated_at.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_paper_check_setup_keeps_the_billing_contact_too() {
+        let t = api().await;
+        let req = pb::SetupPaymentRequest {
+            customer_id: CUSTOMER.into(),
+            payment_type: "paperCheck".into(),
+            field_prefix: "payment".into(),
+            ..billed()
+        };
+        t.api
+            .setup_payment(Request::new(req))
+            .await
+            .expect("stored");
+        let info = info(&t).await;
+        assert_eq!(
+            (info.name.as_str(), info.phone.as_str()),
+            ("Company name", "12365458789")
+        );
+        assert_eq!(info.address, Some(anaheim()));
+        assert_eq!(info.payment_type, "paperCheck");
+        assert_eq!(info.payment_method, None);
+    }
+
+    #[tokio::test]
+    async fn a_setup_keeps_an_email_set_earlier() {
+        let t = api().await;
+        crate::store::info::save(
+            &t.api.state.db,
+            CUSTOMER,
+            &crate::store::info::InfoRow {
+                name: "Before".into(),
+                email: "ap@example.com".into(),
+                updated_at: platform::id::now_rfc3339(),
+                ..Default::default()
+            },
+            false,
+        )
+        .await
+        .expect("saved");
+        t.api
+            .setup_payment(Request::new(card_request("MC", "5555555555554444", "123")))
+            .await
+            .expect("approved");
+        let info = info(&t).await;
+        assert_eq!(
+            (info.name.as_str(), info.email.as_str()),
+            ("Company name", "ap@example.com")
+        );
+    }
+
+    #[tokio::test]
+    async fn validate_only_stores_no_billing_contact() {
+        let t = api().await;
+        let mut req = card_request("VISA", "4111111111111111", "123");
+        req.validate_only = true;
+        t.api.setup_payment(Request::new(req)).await.expect("valid");
+        assert_eq!(
+            crate::store::info::find(&t.api.state.db, CUSTOMER)
+                .await
+                .expect("find"),
+            None
+        );
+    }
+
+    #[tokio::test]
+    async fn a_declined_card_stores_no_billing_contact() {
+        let t = api().await;
+        t.api
+            .setup_payment(Request::new(card_request(
+                "VISA",
+                "4000000000000002",
+                "123",
+            )))
+            .await
+            .expect_err("declined");
+        assert_eq!(
+            crate::store::info::find(&t.api.state.db, CUSTOMER)
+                .await
+                .expect("find"),
+            None
+        );
+        assert_eq!(info(&t).await.address, None);
+    }
+
+    #[tokio::test]
+    async fn payment_name_and_phone_are_required_under_the_prefix() {
+        let t = api().await;
+        let mut req = card_request("VISA", "4111111111111111", "123");
+        req.name = "  ".into();
+        req.phone = String::new();
+        req.field_prefix = "payment".into();
+        let status = t
+            .api
+            .setup_payment(Request::new(req))
+            .await
+            .expect_err("no contact");
+        assert_eq!(status.code(), Code::InvalidArgument);
+        assert_eq!(
+            platform::status::field_violations(&status),
+            [
+                ("payment.name".to_owned(), "is required".to_owned()),
+                ("payment.phone".to_owned(), "is required".to_owned())
+            ]
+        );
+        assert!(stored_rows(&t).await.is_empty());
+    }
+
+    #[tokio::test]
+    async fn payment_name_over_50_and_phone_over_100_characters_are_refused() {
+        let t = api().await;
+        let mut req = card_request("VISA", "4111111111111111", "123");
+        req.name = "n".repeat(51);
+        req.phone = "1".repeat(101);
+        req.field_prefix = "billing".into();
+        let status = t
+            .api
+            .setup_payment(Request::new(req))
+            .await
+            .expect_err("too long");
+        assert_eq!(violated(&status), ["billing.name", "billing.phone"]);
+        assert!(stored_rows(&t).await.is_empty());
+    }
+
+    #[tokio::test]
+    async fn payment_contact_is_judged_under_validate_only_too() {
+        let t = api().await;
+        let mut req = card_request("VISA", "4111111111111111", "123");
+        req.name = String::new();
+        req.validate_only = true;
+        let status = t
+            .api
+            .setup_payment(Request::new(req))
+            .await
+            .expect_err("no name");
+        assert_eq!(violated(&status), ["payment.name"]);
+    }
+
+    #[tokio::test]
+    async fn a_bad_type_and_a_missing_name_are_named_together() {
+        let t = api().await;
+        let req = pb::SetupPaymentRequest {
+            customer_id: CUSTOMER.into(),
+            payment_type: "cash".into(),
+            name: String::new(),
+            ..billed()
+        };
+        let status = t
+            .api
+            .setup_payment(Request::new(req))
+            .await
+            .expect_err("invalid");
+        assert_eq!(violated(&status), ["payment.name", "payment.type"]);
+    }
+
+    #[tokio::test]
+    async fn card_type_in_any_case_is_answered_and_stored_in_upper_case() {
+        let t = api().await;
+        let answer = t
+            .api
+            .setup_payment(Request::new(card_request(
+                "visa",
+                "4111111111111111",
+                "123",
+            )))
+            .await
+            .expect("approved")
+            .into_inner();
+        assert_eq!(answer.brand, "VISA");
+        let row = payment_method::find(&t.api.state.db, CUSTOMER)
+            .await
+            .expect("find")
+            .expect("row");
+        assert_eq!(row.brand.as_deref(), Some("VISA"));
+        let answer = t
+            .api
+            .setup_payment(Request::new(maestro_request(&past_start_date())))
+            .await
+            .expect("approved");
+        assert_eq!(answer.into_inner().brand, "MAESTRO");
+    }
+
+    #[tokio::test]
+    async fn a_bad_card_field_is_named_once_under_the_prefix() {
+        let t = api().await;
+        for (card_type, number, code, field) in [
+            (
+                "VISACARDXYZ",
+                "4111111111111111",
+                "123",
+                "payment.creditCard.type",
+            ),
+            ("", "4111111111111111", "123", "payment.creditCard.type"),
+            ("VISA", "", "123", "payment.creditCard.cardNumber"),
+            (
+                "VISA",
+                "4111111111111111",
+                "",
+                "payment.creditCard.securityCode",
+            ),
+            (
+                "AMEX",
+                "378282246310005",
+                "123",
+                "payment.creditCard.securityCode",
+            ),
+        ] {
+            let status = t
+                .api
+                .setup_payment(Request::new(card_request(card_type, number, code)))
+                .await
+                .expect_err("invalid");
+            assert_eq!(violated(&status), [field], "{card_type:?} {code:?}");
+        }
+        assert!(stored_rows(&t).await.is_empty());
+    }
+
+    #[tokio::test]
+    async fn deleting_customer_billing_removes_the_billing_contact() {
+        let t = api().await;
+        t.api
+            .setup_payment(Request::new(card_request(
+                "VISA",
+                "4111111111111111",
+                "123",
+            )))
+            .await
+            .expect("approved");
+        t.api
+            .delete_customer_billing(Request::new(pb::DeleteCustomerBillingRequest {
+                customer_id: CUSTOMER.into(),
+            }))
+            .await
+            .expect("deleted");
+        assert_eq!(
+            crate::store::info::find(&t.api.state.db, CUSTOMER)
+                .await
+                .expect("find"),
+            None
+        );
+        let info = info(&t).await;
+        assert_eq!(
+            (info.name.as_str(), info.phone.as_str(), info.address),
+            ("", "", None)
+        );
     }
 
     // ---- AllocateCredit under an Idempotency-Key, with a stand-in account-svc

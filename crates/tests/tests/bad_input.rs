@@ -61,6 +61,18 @@ fn body_with(path: &[&str], value: Value) -> Value {
     body
 }
 
+/// One character past v1's user name limit (50, DESIGN §6.2).
+const LONG_NAME: &str = "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxy";
+
+/// A valid body but for a user name one character too long (its owner's
+/// login stays within its own limit).
+fn long_named() -> Value {
+    let mut body = account_body(LONG_NAME, None);
+    body["general"]["login"] = json!("long-owner");
+    body["general"]["email"] = json!("long@example.com");
+    body
+}
+
 fn without(path: &[&str]) -> Value {
     let mut body = account_body("acme", None);
     let mut at = &mut body;
@@ -97,9 +109,9 @@ async fn wrong_types_name_the_field_path() {
         (&["programs"][..], json!("Email"), "programs"),
         (&["general"], json!(5), "general"),
         (
-            &["general", "owner", "login"],
+            &["general", "login"],
             json!(5),
-            "general.owner.login",
+            "general.login",
         ),
         (
             &["company", "address", "zip"],
@@ -127,19 +139,21 @@ async fn empty_object_names_every_missing_part() {
         &token,
         &json!({}),
         &[
-            "general.accountName",
-            "general.owner",
+            "general.userName",
+            "general.login",
+            "general.password",
+            "general.name",
+            "general.email",
             "company",
             "payment",
-            "planName",
             "programs",
         ],
     )
     .await;
-    // A general without owner, a company without address.
-    let mut body = without(&["general", "owner"]);
+    // A general without the owner's login, a company without address.
+    let mut body = without(&["general", "login"]);
     body["company"].as_object_mut().unwrap().remove("address");
-    let problem = refused(&app, &token, &body, &["general.owner"]).await;
+    let problem = refused(&app, &token, &body, &["general.login"]).await;
     // The missing address is named itself or by its required lines.
     assert!(
         fields(&problem)
@@ -153,21 +167,21 @@ async fn empty_object_names_every_missing_part() {
 #[tokio::test]
 async fn over_long_fields_are_each_named() {
     let (app, token) = app_with_one_account().await;
-    let mut body = account_body("abcdefghijklmnop", None); // 16
+    let mut body = long_named(); // 51
     body["company"]["name"] = json!("c".repeat(256));
     body["company"]["address"]["street"] = json!("s".repeat(101));
-    body["general"]["owner"]["name"] = json!("n".repeat(51));
-    body["general"]["owner"]["email"] = json!(format!("{}@example.com", "e".repeat(39))); // 51
+    body["general"]["name"] = json!("n".repeat(51));
+    body["general"]["email"] = json!(format!("{}@example.com", "e".repeat(39))); // 51
     let problem = refused(
         &app,
         &token,
         &body,
         &[
-            "general.accountName",
+            "general.userName",
             "company.name",
             "company.address.street",
-            "general.owner.name",
-            "general.owner.email",
+            "general.name",
+            "general.email",
         ],
     )
     .await;
@@ -196,36 +210,38 @@ async fn over_long_fields_are_each_named() {
             "company.address.street",
         ),
         (
-            &["general", "owner", "name"],
+            &["general", "name"],
             json!("n".repeat(51)),
-            "general.owner.name",
+            "general.name",
         ),
         (
-            &["general", "owner", "email"],
+            &["general", "email"],
             json!(format!("{}@example.com", "e".repeat(39))),
-            "general.owner.email",
+            "general.email",
         ),
         (
-            &["general", "accountName"],
-            json!("abcdefghijklmnop"),
-            "general.accountName",
+            &["general", "userName"],
+            json!(LONG_NAME),
+            "general.userName",
         ),
     ] {
         let problem = refused(&app, &token, &body_with(path, value), &[field]).await;
         assert_eq!(fields(&problem), vec![field], "{problem}");
     }
     assert_nothing_stored(&app, &token, "acme").await;
-    assert_nothing_stored(&app, &token, "abcdefghijklmnop").await;
+    assert_nothing_stored(&app, &token, &LONG_NAME[..50]).await;
 }
 
 #[tokio::test]
 async fn fields_at_their_maximum_length_are_accepted() {
     let (app, token) = app_with_one_account().await;
-    let mut body = account_body("abcdefghijklmno", None); // 15
+    let mut body = account_body(&LONG_NAME[..50], None); // 50
+    body["general"]["login"] = json!("longest-owner");
+    body["general"]["email"] = json!("longest@example.com");
     body["company"]["name"] = json!("c".repeat(255));
     body["company"]["address"]["street"] = json!("s".repeat(100));
-    body["general"]["owner"]["name"] = json!("n".repeat(50));
-    body["general"]["owner"]["email"] = json!(format!("{}@example.com", "e".repeat(38))); // 50
+    body["general"]["name"] = json!("n".repeat(50));
+    body["general"]["email"] = json!(format!("{}@example.com", "e".repeat(38))); // 50
     let (status, created) = app.post(&token, "/v1/api/accounts", &body).await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     assert_eq!(total(&app, &token, "").await, 2);
@@ -334,11 +350,11 @@ async fn address_needs_a_known_country_and_a_us_state() {
 async fn weak_password_names_the_owner_password() {
     let (app, token) = app_with_one_account().await;
     for password in ["abcdefgh", "12345678", "abc12", ""] {
-        let body = body_with(&["general", "owner", "password"], json!(password));
-        let problem = refused(&app, &token, &body, &["general.owner.password"]).await;
+        let body = body_with(&["general", "password"], json!(password));
+        let problem = refused(&app, &token, &body, &["general.password"]).await;
         assert_eq!(
             fields(&problem),
-            vec!["general.owner.password"],
+            vec!["general.password"],
             "{problem}"
         );
         // The password is never echoed.
@@ -352,13 +368,30 @@ async fn weak_password_names_the_owner_password() {
 #[tokio::test]
 async fn unknown_option_key_names_general_options() {
     let (app, token) = app_with_one_account().await;
-    for options in [
-        json!({ "Color": "blue" }),
-        json!({ "externalpartnerid": "x" }),
-        json!({ "ExternalPartnerID": "x".repeat(256) }),
+    for (options, field) in [
+        (json!({ "Color": "blue" }), "general.options.Color"),
+        (
+            json!({ "externalpartnerid": "x" }),
+            "general.options.externalpartnerid",
+        ),
+        (
+            json!({ "ExternalPartnerID": "x".repeat(256) }),
+            "general.options.ExternalPartnerID",
+        ),
     ] {
-        let body = body_with(&["general", "options"], options);
-        refused(&app, &token, &body, &["general.options"]).await;
+        // Options are v2's (OptionsV2); v1's general has none.
+        let mut body = tests::account_body_v2("acme", None);
+        body["general"]["options"] = options;
+        let res = app
+            .http
+            .post(app.at("/v2/api/accounts"))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let problem = problem(res, StatusCode::BAD_REQUEST).await;
+        assert_names(&problem, &[field]);
     }
     assert_nothing_stored(&app, &token, "acme").await;
 }
@@ -368,36 +401,37 @@ async fn malformed_names_contacts_and_programs_are_named() {
     let (app, token) = app_with_one_account().await;
     for (path, value, field) in [
         (
-            &["general", "accountName"][..],
+            &["general", "userName"][..],
             json!("acme/x"),
-            "general.accountName",
+            "general.userName",
         ),
         (
-            &["general", "accountName"],
+            &["general", "userName"],
             json!("acme x"),
-            "general.accountName",
+            "general.userName",
         ),
         (
-            &["general", "accountName"],
+            &["general", "userName"],
             json!("   "),
-            "general.accountName",
+            "general.userName",
         ),
         (
-            &["general", "owner", "email"],
+            &["general", "email"],
             json!("not-an-email"),
-            "general.owner.email",
+            "general.email",
         ),
         (
-            &["general", "owner", "login"],
+            &["general", "login"],
             json!("has space"),
-            "general.owner.login",
+            "general.login",
         ),
         (
-            &["general", "owner", "login"],
+            &["general", "login"],
             json!("l".repeat(51)),
-            "general.owner.login",
+            "general.login",
         ),
-        (&["company", "phone"], json!("call me"), "company.phone"),
+        (&["company", "phone"], json!("1".repeat(51)), "company.phone"),
+        (&["company", "phone"], json!(""), "company.phone"),
         (
             &["company", "address", "city"],
             json!(""),
@@ -414,8 +448,9 @@ async fn malformed_names_contacts_and_programs_are_named() {
 #[tokio::test]
 async fn one_answer_names_every_bad_field_across_services() {
     let (app, token) = app_with_one_account().await;
-    let mut body = account_body("abcdefghijklmnop", Some("platinum"));
-    body["general"]["owner"]["password"] = json!("weak");
+    let mut body = long_named();
+    body["planName"] = json!("platinum");
+    body["general"]["password"] = json!("weak");
     body["payment"]["creditCard"]["cardNumber"] = json!("4111111111111112");
     body["company"]["address"]["country"] = json!("Atlantis");
     refused(
@@ -423,15 +458,15 @@ async fn one_answer_names_every_bad_field_across_services() {
         &token,
         &body,
         &[
-            "general.accountName",
+            "general.userName",
             "planName",
-            "general.owner.password",
+            "general.password",
             "payment.creditCard.cardNumber",
             "company.address.country",
         ],
     )
     .await;
-    assert_nothing_stored(&app, &token, "abcdefghijklmnop").await;
+    assert_nothing_stored(&app, &token, &LONG_NAME[..50]).await;
 }
 
 #[tokio::test]

@@ -11,7 +11,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use common::{assert_names, create_all, fields, id_of, put};
+use common::{assert_names, create_all, fields, head, id_of, put};
 use platform::db::{Backend, Db};
 use proto::billing::v1 as pb;
 use proto::billing::v1::billing_service_client::BillingServiceClient;
@@ -59,6 +59,17 @@ fn card(kind: &str, number: &str, expiry: &str, code: &str) -> Value {
         "type": kind, "cardNumber": number, "expirationDate": expiry,
         "securityCode": code, "holderName": "Ada Lovelace"
     })
+}
+
+/// A Maestro card (type spelled as the reference's table spells it) with
+/// its start date and, unless empty, issue number.
+fn maestro(start_date: &str, issue_number: &str) -> Value {
+    let mut body = card("Maestro", "6759649826438453", "12/39", "123");
+    body["startDate"] = json!(start_date);
+    if !issue_number.is_empty() {
+        body["issueNumber"] = json!(issue_number);
+    }
+    body
 }
 
 async fn set_card(app: &TestApp, token: &str, id: &str, card: &Value) -> (StatusCode, Value) {
@@ -896,6 +907,36 @@ async fn invalid_cards_name_the_field_and_change_nothing() {
             card("VISA", "4111111111111111", "12/39", "1234"),
             &["securityCode"][..],
         ),
+        (
+            "no security code",
+            card("VISA", "4111111111111111", "12/39", ""),
+            &["securityCode"][..],
+        ),
+        (
+            "no type",
+            card("", "4111111111111111", "12/39", "123"),
+            &["type"][..],
+        ),
+        (
+            "a type longer than 10 characters",
+            card("VISA-CREDIT", "4111111111111111", "12/39", "123"),
+            &["type"][..],
+        ),
+        (
+            "a Maestro card without its start date",
+            card("Maestro", "6759649826438453", "12/39", "123"),
+            &["startDate"][..],
+        ),
+        (
+            "a start date that is not MM/YY",
+            maestro("01/2024", ""),
+            &["startDate"][..],
+        ),
+        (
+            "an issue number of three digits",
+            maestro("01/24", "123"),
+            &["issueNumber"][..],
+        ),
     ] {
         let problem = refused(
             &app,
@@ -921,6 +962,202 @@ async fn invalid_cards_name_the_field_and_change_nothing() {
             billing(&app, &token, &id).await,
             before,
             "after {what}: expected billing unchanged"
+        );
+    }
+}
+
+#[tokio::test]
+async fn card_type_is_case_insensitive_and_answered_in_upper_case() {
+    let app = TestApp::spawn().await;
+    let token = app.root_token().await;
+    let id = account(&app, &token, "cardcase").await;
+    for (what, body, brand, last4) in [
+        (
+            "visa",
+            card("visa", "4111111111111111", "12/39", "123"),
+            "VISA",
+            "1111",
+        ),
+        (
+            "Amex",
+            card("Amex", "378282246310005", "12/39", "1234"),
+            "AMEX",
+            "0005",
+        ),
+        ("Maestro", maestro("01/24", "1"), "MAESTRO", "8453"),
+        (
+            "MAESTRO",
+            {
+                let mut m = maestro("01/24", "");
+                m["type"] = json!("MAESTRO");
+                m
+            },
+            "MAESTRO",
+            "8453",
+        ),
+    ] {
+        let (status, info) = set_card(&app, &token, &id, &body).await;
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "type {what}: expected 200, got {status} {info}"
+        );
+        assert_eq!(
+            info["paymentMethod"]["brand"], brand,
+            "type {what}: expected the brand answered as {brand}, got {info}"
+        );
+        assert_eq!(info["paymentMethod"]["last4"], last4, "{what}: {info}");
+        assert_eq!(
+            billing(&app, &token, &id).await["paymentMethod"]["brand"],
+            brand,
+            "type {what}: expected GET billing to show {brand}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The payment of a create becomes the billing information (DESIGN §6.2)
+
+/// The reference's v1 create example (002_d02bdab804a53bf4.txt) as it is
+/// written, but for what must be valid here: the parent is this app's root
+/// distributor, the plan one the root sells, the card's expiry in the
+/// future, and `user` the user name and login.
+fn reference_v1_body(parent: &str, user: &str) -> Value {
+    json!({
+        "programs": ["account"],
+        "general": {
+            "userName": user, "login": user, "password": "qwerty123!!!2133333",
+            "parentPartnerID": parent, "name": "Test User", "email": "test-user1@test.com"
+        },
+        "company": {
+            "name": "Company name", "phone": "123456789",
+            "address": { "country": "United States", "state": "California", "city": "Anaheim",
+                         "street": "104 South Anaheim Boulevard", "zip": "92805-6010" }
+        },
+        "payment": {
+            "name": " Company name ", "phone": "12365458789",
+            "address": { "country": "United States", "state": "California", "city": "Anaheim",
+                         "street": "104 South Anaheim Boulevard", "zip": "92805-6010" },
+            "creditCard": { "type": "VISA", "cardNumber": "4111111111111111",
+                            "expirationDate": "04/39", "securityCode": "111" },
+            "type": "creditCard"
+        },
+        "planName": "starter"
+    })
+}
+
+#[tokio::test]
+async fn the_payment_of_a_v1_create_is_the_billing_contact_and_address() {
+    let app = TestApp::spawn().await;
+    let token = app.root_token().await;
+    let mut paper = reference_v1_body(&app.root_id, "test-partner-paper");
+    paper["payment"]["type"] = json!("paperCheck");
+    if let Some(payment) = paper["payment"].as_object_mut() {
+        payment.remove("creditCard");
+    }
+    for (what, body) in [
+        (
+            "creditCard",
+            reference_v1_body(&app.root_id, "test-partner-account"),
+        ),
+        ("paperCheck", paper),
+    ] {
+        let (status, created) = app.post(&token, "/v1/api/accounts", &body).await;
+        assert_eq!(
+            status,
+            StatusCode::CREATED,
+            "{what}: the reference's v1 example: expected 201, got {status} {created}"
+        );
+        let id = id_of(&created);
+        let info = billing(&app, &token, &id).await;
+        assert_eq!(
+            info["name"], "Company name",
+            "{what}: expected the payment's name, trimmed, got {info}"
+        );
+        assert_eq!(
+            info["phone"], "12365458789",
+            "{what}: expected the payment's phone, got {info}"
+        );
+        let address = &info["address"];
+        assert!(
+            address.is_object(),
+            "{what}: expected the payment's address, got {info}"
+        );
+        assert_eq!(
+            address["addressLine1"], "104 South Anaheim Boulevard",
+            "{what}: v1's street is addressLine1: {info}"
+        );
+        assert_eq!(address["city"], "Anaheim", "{what}: {info}");
+        assert_eq!(address["zip"], "92805-6010", "{what}: {info}");
+        assert_eq!(
+            (address["country"].clone(), address["state"].clone()),
+            (json!("US"), json!("CA")),
+            "{what}: expected the address refined as company addresses are, got {info}"
+        );
+        assert_eq!(info["paymentType"], what, "{info}");
+        if what == "creditCard" {
+            assert_eq!(info["paymentMethod"]["brand"], "VISA", "{info}");
+            assert_eq!(info["paymentMethod"]["last4"], "1111", "{info}");
+        } else {
+            assert!(info["paymentMethod"].is_null(), "{what}: {info}");
+        }
+        // Both API versions answer the same information.
+        let (status, v2) = app.get(&token, &billing_path("v2", &id)).await;
+        assert_eq!(status, StatusCode::OK, "{v2}");
+        assert_eq!(v2, info, "{what}: GET v2 billing");
+    }
+}
+
+#[tokio::test]
+async fn a_create_without_the_payments_name_or_phone_names_it_and_creates_nothing() {
+    let app = TestApp::spawn().await;
+    let token = app.root_token().await;
+    let user = "billcontact";
+    // (what, how the reference body is spoilt, the field named)
+    type Spoilt = (&'static str, fn(&mut Value), &'static str);
+    let mutations: [Spoilt; 4] = [
+        (
+            "no name",
+            |b| {
+                if let Some(p) = b["payment"].as_object_mut() {
+                    p.remove("name");
+                }
+            },
+            "payment.name",
+        ),
+        (
+            "a name of 51 characters",
+            |b| b["payment"]["name"] = json!("n".repeat(51)),
+            "payment.name",
+        ),
+        (
+            "a blank phone",
+            |b| b["payment"]["phone"] = json!("  "),
+            "payment.phone",
+        ),
+        (
+            "a phone of 101 characters",
+            |b| b["payment"]["phone"] = json!("1".repeat(101)),
+            "payment.phone",
+        ),
+    ];
+    for (what, mutate, field) in mutations {
+        let mut body = reference_v1_body(&app.root_id, user);
+        mutate(&mut body);
+        let problem = refused(
+            &app,
+            Method::POST,
+            &token,
+            "/v1/api/accounts",
+            Some(&body),
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+        assert_names(&problem, &[field]);
+        assert_eq!(
+            head(&app, &token, &format!("/v1/api/accounts/{user}")).await,
+            StatusCode::NOT_FOUND,
+            "after {what}: expected no account created"
         );
     }
 }
@@ -1123,7 +1360,9 @@ async fn usage_report_parameters_out_of_range_name_the_parameter() {
 async fn a_partners_usage_rolls_up_its_whole_subtree() {
     let app = TestApp::spawn().await;
     let root = app.root_token().await;
-    let p = app.partner(&root, "rollp", None).await;
+    // An advisor allowed to create partners: a private-label partner
+    // creates accounts only (DESIGN §6.2), and the tree must be deeper.
+    let p = app.advisor(&root, "rollp", None).await;
     let a1 = account(&app, &p.token, "rolla1").await;
     let q = app.partner(&p.token, "rollq", None).await;
     let a2 = account(&app, &q.token, "rolla2").await;

@@ -13,7 +13,8 @@ use tests::{Partner, TestApp, account_body};
 /// The root's token and two sibling partners below the root.
 async fn siblings(app: &TestApp) -> (String, Partner, Partner) {
     let root = app.root_token().await;
-    let a = partner(app, &root, "pa", None).await;
+    // An advisor allowed to create partners, so it can have a sub-partner.
+    let a = app.advisor(&root, "pa", None).await;
     let b = partner(app, &root, "pb", None).await;
     (root, a, b)
 }

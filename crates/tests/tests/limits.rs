@@ -369,7 +369,8 @@ async fn a_changed_users_max_applies_to_the_next_contact() {
 async fn a_partners_usage_sums_the_accounts_at_every_depth_below_it() {
     let app = TestApp::spawn().await;
     let root = app.root_token().await;
-    let p = app.partner(&root, "reseller", None).await;
+    // An advisor allowed to create partners, so the tree has two levels.
+    let p = app.advisor(&root, "reseller", None).await;
     let a1 = account(&app, &p.token, "acme1", None).await;
     let a2 = account(&app, &p.token, "acme2", Some("business")).await;
     let q = app.partner(&p.token, "subreseller", None).await;

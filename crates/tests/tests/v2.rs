@@ -364,13 +364,13 @@ async fn state_is_not_required_in_france() {
 async fn unknown_country_is_refused() {
     let body = with_address(
         "atlantis1",
-        json!({"addressLine1": "1 Main Street", "city": "Poseidonia", "country": "Atlantis"}),
+        json!({"addressLine1": "1 Main Street", "city": "Poseidonia", "zip": "12345", "country": "Atlantis"}),
     );
     refused(body, "company.address.country").await;
 }
 
 #[tokio::test]
-async fn company_culture_outside_the_reference_set_is_refused() {
+async fn company_culture_that_is_no_language_country_tag_is_refused() {
     let body = with(
         account_body_v2("culture1", None),
         &["company", "culture"],
@@ -380,11 +380,12 @@ async fn company_culture_outside_the_reference_set_is_refused() {
 }
 
 #[tokio::test]
-async fn owner_culture_outside_the_reference_set_is_refused() {
+async fn owner_culture_that_is_no_language_country_tag_is_refused() {
+    // Any `ll-CC` tag is a culture (DESIGN §6.2); `es-ES` is one, `es-XX` not.
     let body = with(
         account_body_v2("culture2", None),
         &["general", "owner", "culture"],
-        json!("es-ES"),
+        json!("es-XX"),
     );
     refused(body, "general.owner.culture").await;
 }

@@ -14,6 +14,8 @@ pub mod vat;
 
 use std::collections::BTreeMap;
 
+use platform::status::Violations;
+
 pub(crate) fn bounded(value: &str, max: usize, required: bool) -> Result<String, String> {
     let v = value.trim();
     if required && v.is_empty() {
@@ -178,23 +180,30 @@ pub const OPTION_KEYS: &[&str] = &[
     "PaymentMethodConfirmationRequired",
 ];
 
+/// Parses the options, naming each bad one under `prefix` by its key
+/// (`general.options.ExternalPartnerID`), as the body spells it.
 pub fn parse_options(
     options: &std::collections::HashMap<String, String>,
-) -> Result<BTreeMap<String, String>, String> {
+    prefix: &str,
+    violations: &mut Violations,
+) -> Option<BTreeMap<String, String>> {
+    let before = violations.fields().len();
     let mut out = BTreeMap::new();
-    for (k, v) in options {
+    // Sorted, so the answer names them in a stable order.
+    for (k, v) in options.iter().collect::<BTreeMap<_, _>>() {
+        let field = format!("{prefix}.{k}");
         if !OPTION_KEYS.contains(&k.as_str()) {
-            return Err(format!(
-                "unknown option {k:?}; allowed: {}",
-                OPTION_KEYS.join(", ")
-            ));
+            violations.add(
+                field,
+                format!("is not an option; allowed: {}", OPTION_KEYS.join(", ")),
+            );
+        } else if v.chars().count() > 255 {
+            violations.add(field, "must be at most 255 characters");
+        } else {
+            out.insert(k.clone(), v.clone());
         }
-        if v.chars().count() > 255 {
-            return Err(format!("option {k} must be at most 255 characters"));
-        }
-        out.insert(k.clone(), v.clone());
     }
-    Ok(out)
+    (violations.fields().len() == before).then_some(out)
 }
 
 /// Why a customer is deleted: required, at most 512 characters.
@@ -253,10 +262,21 @@ mod tests {
     #[test]
     fn options_accept_only_the_reference_keys() {
         let mut o = std::collections::HashMap::new();
-        o.insert("ExternalPartnerID".to_owned(), "x".to_owned());
-        assert!(parse_options(&o).is_ok());
+        o.insert("ExternalPartnerID".to_owned(), "x".repeat(255));
+        assert!(parse_options(&o, "o", &mut Violations::new()).is_some());
         o.insert("externalpartnerid".to_owned(), "x".to_owned());
-        assert!(parse_options(&o).is_err());
+        let mut v = Violations::new();
+        assert!(parse_options(&o, "o", &mut v).is_none());
+        assert_eq!(v.fields()[0].0, "o.externalpartnerid");
+    }
+
+    #[test]
+    fn option_values_are_at_most_255_characters() {
+        let mut o = std::collections::HashMap::new();
+        o.insert("ExternalReferralID".to_owned(), "x".repeat(256));
+        let mut v = Violations::new();
+        assert!(parse_options(&o, "o", &mut v).is_none());
+        assert_eq!(v.fields()[0].0, "o.ExternalReferralID");
     }
 
     #[test]

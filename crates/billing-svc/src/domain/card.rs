@@ -10,8 +10,9 @@
 
 use std::fmt;
 
-/// The card brands the reference accepts, spelled as it spells them: "type
-/// AMEX/DC/DISCOVER/MC/VISA (and Maestro with startDate)".
+/// The card brands the reference accepts (PaymentCreditCardV2 `type`: AMEX,
+/// DC, DISCOVER, MC, VISA, and Maestro with its start date), answered and
+/// stored as the reference spells them, in upper case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CardType {
     Amex,
@@ -23,18 +24,32 @@ pub enum CardType {
 }
 
 impl CardType {
-    /// Case-sensitive: the reference lists exactly these spellings.
+    /// The longest `type` the reference takes ("Max length is 10 symbols").
+    pub const MAX_LEN: usize = 10;
+
+    /// Case-insensitive (DESIGN §6.2): the reference itself writes both
+    /// `MAESTRO`-style codes and 'Maestro', so `visa` and `Maestro` are
+    /// accepted and answered as `VISA` and `MAESTRO`.
     pub fn parse(s: &str) -> Result<Self, String> {
-        match s.trim() {
-            "AMEX" => Ok(Self::Amex),
-            "DC" => Ok(Self::Dc),
-            "DISCOVER" => Ok(Self::Discover),
-            "MAESTRO" => Ok(Self::Maestro),
-            "MC" => Ok(Self::Mc),
-            "VISA" => Ok(Self::Visa),
-            "" => Err("is required".into()),
-            _ => Err("must be one of AMEX, DC, DISCOVER, MAESTRO, MC, VISA".into()),
+        // The limit counts what was sent, as the OpenAPI schema does.
+        if s.chars().count() > Self::MAX_LEN {
+            return Err(format!("must be at most {} characters", Self::MAX_LEN));
         }
+        let s = s.trim();
+        if s.is_empty() {
+            return Err("is required".into());
+        }
+        [
+            Self::Amex,
+            Self::Dc,
+            Self::Discover,
+            Self::Maestro,
+            Self::Mc,
+            Self::Visa,
+        ]
+        .into_iter()
+        .find(|t| t.as_str().eq_ignore_ascii_case(s))
+        .ok_or_else(|| "must be one of AMEX, DC, DISCOVER, MAESTRO, MC, VISA".into())
     }
 
     pub fn as_str(self) -> &'static str {
@@ -569,10 +584,60 @@ mod tests {
     }
 
     #[test]
-    fn card_type_is_case_sensitive() {
-        assert!(CardType::parse("visa").is_err());
-        assert!(CardType::parse("Amex").is_err());
-        assert!(CardType::parse("Maestro").is_err());
+    fn card_type_is_case_insensitive() {
+        assert_eq!(CardType::parse("visa"), Ok(CardType::Visa));
+        assert_eq!(CardType::parse("Amex"), Ok(CardType::Amex));
+        assert_eq!(CardType::parse("Maestro"), Ok(CardType::Maestro));
+        assert_eq!(CardType::parse("MAESTRO"), Ok(CardType::Maestro));
+        assert_eq!(CardType::parse("mc"), Ok(CardType::Mc));
+    }
+
+    #[test]
+    fn card_type_is_answered_in_upper_case() {
+        for (given, canonical) in [
+            ("visa", "VISA"),
+            ("Maestro", "MAESTRO"),
+            ("Discover", "DISCOVER"),
+            ("dc", "DC"),
+        ] {
+            assert_eq!(
+                CardType::parse(given).expect("known").as_str(),
+                canonical,
+                "{given}"
+            );
+        }
+    }
+
+    #[test]
+    fn card_type_is_required() {
+        assert_eq!(CardType::parse(""), Err("is required".into()));
+        assert_eq!(CardType::parse("   "), Err("is required".into()));
+    }
+
+    #[test]
+    fn card_type_is_at_most_10_characters() {
+        assert_eq!(
+            CardType::parse("VISAVISAVIS"),
+            Err("must be at most 10 characters".into())
+        );
+        // Ten characters: within the limit, so judged as a type.
+        assert_eq!(
+            CardType::parse("VISAVISAVI"),
+            Err("must be one of AMEX, DC, DISCOVER, MAESTRO, MC, VISA".into())
+        );
+        assert!(CardType::parse("  DISCOVER").is_ok());
+    }
+
+    #[test]
+    fn card_type_names_the_type_field_and_the_number_is_judged_by_its_canonical_brand() {
+        let card = fields("visa", "4111111111111111", "12/99", "123", "");
+        let verified = VerifiedCard::parse(&card).expect("lower-case visa");
+        assert_eq!(verified.card_type, CardType::Visa);
+        assert_eq!(verified.into_on_file().brand.as_str(), "VISA");
+        let errors =
+            VerifiedCard::parse(&fields("BANKCARD", "4111111111111111", "12/99", "123", ""))
+                .expect_err("unknown type");
+        assert_eq!(error_fields(&errors), ["type"]);
     }
 
     #[test]
@@ -596,6 +661,15 @@ mod tests {
                 .expect("dashes")
                 .expose(),
             "4111111111111111"
+        );
+    }
+
+    #[test]
+    fn card_number_is_required() {
+        assert_eq!(CardNumber::parse("").map(|_| ()), Err("is required".into()));
+        assert_eq!(
+            CardNumber::parse("  ").map(|_| ()),
+            Err("is required".into())
         );
     }
 
@@ -735,6 +809,16 @@ mod tests {
     }
 
     #[test]
+    fn expiry_is_required() {
+        let today = date(2026, time::Month::March);
+        assert_eq!(Expiry::parse_at("", today), Err("is required".into()));
+        let errors =
+            VerifiedCard::parse_at(&fields("VISA", "4111111111111111", "", "123", ""), today)
+                .expect_err("no expiry");
+        assert_eq!(errors, vec![("expirationDate", "is required".to_owned())]);
+    }
+
+    #[test]
     fn expiry_month_is_01_to_12() {
         let today = date(2026, time::Month::March);
         assert!(Expiry::parse_at("00/30", today).is_err());
@@ -776,6 +860,38 @@ mod tests {
             assert!(SecurityCode::parse("123", Some(t)).is_ok());
             assert!(SecurityCode::parse("1234", Some(t)).is_err());
         }
+    }
+
+    #[test]
+    fn security_code_is_required() {
+        assert_eq!(
+            SecurityCode::parse("", Some(CardType::Visa)).map(|_| ()),
+            Err("is required".into())
+        );
+        assert_eq!(
+            SecurityCode::parse(" ", None).map(|_| ()),
+            Err("is required".into())
+        );
+    }
+
+    #[test]
+    fn security_code_is_3_or_4_digits_when_the_type_is_unknown() {
+        // A bad type is blamed once, on `type`: the code is judged by what
+        // any brand uses.
+        assert!(SecurityCode::parse("123", None).is_ok());
+        assert!(SecurityCode::parse("1234", None).is_ok());
+        assert!(SecurityCode::parse("12", None).is_err());
+        assert!(SecurityCode::parse("12345", None).is_err());
+    }
+
+    #[test]
+    fn security_code_length_follows_the_type_in_any_case() {
+        let today = date(2026, time::Month::March);
+        let amex = fields("amex", "378282246310005", "12/28", "123", "");
+        assert_eq!(
+            VerifiedCard::parse_at(&amex, today).expect_err("three digits"),
+            vec![("securityCode", "must be 4 digits for AMEX".to_owned())]
+        );
     }
 
     #[test]
@@ -903,6 +1019,34 @@ mod tests {
             vec![("startDate", "is required for MAESTRO".to_owned())]
         );
         assert!(maestro("01/24", "").is_ok());
+    }
+
+    #[test]
+    fn start_date_is_required_for_maestro_in_any_case() {
+        let today = date(2026, time::Month::March);
+        for given in ["Maestro", "maestro", "MAESTRO"] {
+            let card = fields(given, "6759649826438453", "12/28", "123", "");
+            assert_eq!(
+                VerifiedCard::parse_at(&card, today).expect_err("no start date"),
+                vec![("startDate", "is required for MAESTRO".to_owned())],
+                "{given}"
+            );
+            let card = CardFields {
+                start_date: "01/24",
+                ..card
+            };
+            let verified = VerifiedCard::parse_at(&card, today).expect("with a start date");
+            assert_eq!(verified.card_type, CardType::Maestro, "{given}");
+        }
+    }
+
+    #[test]
+    fn start_date_is_at_most_5_characters() {
+        let today = date(2026, time::Month::March);
+        assert_eq!(
+            StartDate::parse_at("01/2024", today),
+            Err("must be MM/YY".into())
+        );
     }
 
     #[test]

@@ -1,5 +1,56 @@
 //! Billing contact fields: who receives invoices. The address follows the
 //! v2 address rules, which account-svc owns (billing asks it to validate).
+//! [`PaymentName`] and [`PaymentPhone`] are the contact a payment brings at
+//! creation (the reference's PaymentV2 `name` and `phone`), whose limits
+//! differ from those of a later billing update.
+
+/// PaymentV2 `name`: required, at most 50 characters ("Max length is 50
+/// symbols"). Surrounding whitespace is dropped: the reference's own v1
+/// example sends `" Company name "`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentName(String);
+
+impl PaymentName {
+    pub const MAX_LEN: usize = 50;
+
+    pub fn parse(s: &str) -> Result<Self, String> {
+        // The limit counts what was sent, as the OpenAPI schema does.
+        if s.chars().count() > Self::MAX_LEN {
+            return Err(format!("must be at most {} characters", Self::MAX_LEN));
+        }
+        match s.trim() {
+            "" => Err("is required".into()),
+            s => Ok(Self(s.to_owned())),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// PaymentV2 `phone`: required, at most 100 characters. The reference sets
+/// no format, so none is imposed beyond dropping surrounding whitespace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentPhone(String);
+
+impl PaymentPhone {
+    pub const MAX_LEN: usize = 100;
+
+    pub fn parse(s: &str) -> Result<Self, String> {
+        if s.chars().count() > Self::MAX_LEN {
+            return Err(format!("must be at most {} characters", Self::MAX_LEN));
+        }
+        match s.trim() {
+            "" => Err("is required".into()),
+            s => Ok(Self(s.to_owned())),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
 
 /// A billing name: 1..=100 characters once trimmed.
 pub fn name(s: &str) -> Result<String, String> {
@@ -61,6 +112,54 @@ pub fn email(s: &str) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn payment_name_is_required() {
+        assert_eq!(PaymentName::parse(""), Err("is required".into()));
+        assert_eq!(PaymentName::parse("   "), Err("is required".into()));
+    }
+
+    #[test]
+    fn payment_name_is_trimmed_as_the_reference_example_sends_it() {
+        assert_eq!(
+            PaymentName::parse(" Company name ").map(|n| n.as_str().to_owned()),
+            Ok("Company name".into())
+        );
+    }
+
+    #[test]
+    fn payment_name_is_at_most_50_characters() {
+        assert!(PaymentName::parse(&"n".repeat(50)).is_ok());
+        assert_eq!(
+            PaymentName::parse(&"n".repeat(51)),
+            Err("must be at most 50 characters".into())
+        );
+    }
+
+    #[test]
+    fn payment_phone_is_required() {
+        assert_eq!(PaymentPhone::parse(""), Err("is required".into()));
+        assert_eq!(PaymentPhone::parse(" "), Err("is required".into()));
+    }
+
+    #[test]
+    fn payment_phone_is_at_most_100_characters() {
+        assert!(PaymentPhone::parse(&"1".repeat(100)).is_ok());
+        assert_eq!(
+            PaymentPhone::parse(&"1".repeat(101)),
+            Err("must be at most 100 characters".into())
+        );
+    }
+
+    #[test]
+    fn payment_phone_takes_any_format_the_reference_allows() {
+        for phone in ["12365458789", "+1 (714) 555-0100 ext. 12", "0800 FLOWERS"] {
+            assert_eq!(
+                PaymentPhone::parse(phone).map(|p| p.as_str().to_owned()),
+                Ok(phone.to_owned())
+            );
+        }
+    }
 
     #[test]
     fn names_are_trimmed_and_bounded() {

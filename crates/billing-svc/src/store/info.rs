@@ -1,8 +1,9 @@
 //! Billing information: the contact fields and address invoices go to. A
-//! change of payment type is written with it, in one transaction.
+//! change of payment type is written with it, in one transaction; so is
+//! the contact a payment setup brings (see [`super::payment_method::set_up`]).
 
 use platform::db::Db;
-use sqlx::Row as _;
+use sqlx::{Any, Row as _, Transaction};
 
 use crate::error::Error;
 
@@ -88,6 +89,48 @@ pub async fn save(
         .await?;
     }
     tx.commit().await?;
+    Ok(())
+}
+
+/// The billing contact and address a payment setup brings (the reference's
+/// PaymentV2 `name`, `phone`, `address`).
+pub struct Contact<'a> {
+    pub name: &'a str,
+    pub phone: &'a str,
+    /// line1, line2, line3, city, state, zip, country, as in [`InfoRow`].
+    pub address: [&'a str; 7],
+}
+
+/// Writes a setup's contact and address inside the setup's transaction
+/// (see [`super::payment_method::set_up`]). An email set earlier stays:
+/// a payment brings none.
+pub(super) async fn put_contact(
+    tx: &mut Transaction<'_, Any>,
+    customer_id: &str,
+    c: &Contact<'_>,
+    now: &str,
+) -> Result<(), Error> {
+    let [line1, line2, line3, city, state, zip, country] = c.address;
+    sqlx::query(
+        "insert into billing_info (customer_id, name, phone, email, line1, line2, line3, city, state, zip, country, updated_at) \
+         values ($1, $2, $3, '', $4, $5, $6, $7, $8, $9, $10, $11) \
+         on conflict (customer_id) do update set name = excluded.name, phone = excluded.phone, \
+         line1 = excluded.line1, line2 = excluded.line2, line3 = excluded.line3, city = excluded.city, \
+         state = excluded.state, zip = excluded.zip, country = excluded.country, updated_at = excluded.updated_at",
+    )
+    .bind(customer_id)
+    .bind(c.name)
+    .bind(c.phone)
+    .bind(line1)
+    .bind(line2)
+    .bind(line3)
+    .bind(city)
+    .bind(state)
+    .bind(zip)
+    .bind(country)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 

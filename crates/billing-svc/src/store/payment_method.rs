@@ -2,9 +2,10 @@
 //! stored: the processor's token, brand, last four digits and expiry.
 
 use platform::db::Db;
-use sqlx::Row as _;
 use sqlx::any::AnyRow;
+use sqlx::{Any, Row as _, Transaction};
 
+use super::info::{self, Contact};
 use crate::error::Error;
 
 /// A payment method to record; the card fields are `None` for paperCheck.
@@ -43,6 +44,30 @@ fn payment_method_row(row: &AnyRow) -> Result<PaymentMethodRow, sqlx::Error> {
 /// switch to paperCheck clears the card fields.
 #[tracing::instrument(name = "db billing.payment_method.upsert", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "billing"))]
 pub async fn upsert(db: &Db, m: &NewPaymentMethod<'_>) -> Result<(), Error> {
+    let mut tx = db.pool.begin().await?;
+    upsert_in(&mut tx, m, &platform::id::now_rfc3339()).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Records a payment set up at creation together with the billing contact
+/// and address that came with it, in one transaction: the customer never
+/// has the one without the other.
+#[tracing::instrument(name = "db billing.payment_method.set_up", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "billing"))]
+pub async fn set_up(db: &Db, m: &NewPaymentMethod<'_>, contact: &Contact<'_>) -> Result<(), Error> {
+    let now = platform::id::now_rfc3339();
+    let mut tx = db.pool.begin().await?;
+    upsert_in(&mut tx, m, &now).await?;
+    info::put_contact(&mut tx, m.customer_id, contact, &now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn upsert_in(
+    tx: &mut Transaction<'_, Any>,
+    m: &NewPaymentMethod<'_>,
+    now: &str,
+) -> Result<(), Error> {
     // `on conflict … do update` reads the same on SQLite (≥ 3.24) and PostgreSQL.
     sqlx::query(
         "insert into payment_method (customer_id, payment_type, processor_token, brand, last4, expiration_date, holder_name, created_at, updated_at) \
@@ -58,8 +83,8 @@ pub async fn upsert(db: &Db, m: &NewPaymentMethod<'_>) -> Result<(), Error> {
     .bind(m.last4)
     .bind(m.expiration_date)
     .bind(m.holder_name)
-    .bind(platform::id::now_rfc3339())
-    .execute(&db.pool)
+    .bind(now)
+    .execute(&mut **tx)
     .await?;
     Ok(())
 }

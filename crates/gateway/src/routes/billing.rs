@@ -44,7 +44,7 @@ fn non_empty(s: String) -> Option<String> {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PaymentMethodView {
-    /// The card type: AMEX, DC, DISCOVER, MC, VISA or MAESTRO.
+    /// The card type in upper case: AMEX, DC, DISCOVER, MC, VISA or MAESTRO.
     pub brand: String,
     /// The last four digits of the card number.
     pub last4: String,
@@ -54,7 +54,8 @@ pub struct PaymentMethodView {
     pub holder_name: String,
 }
 
-/// A customer's billing information.
+/// A customer's billing information. A create's payment `name`, `phone`
+/// and `address` are its first contact and address (DESIGN §6.2).
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct BillingInfo {
@@ -206,10 +207,12 @@ pub async fn put_billing(
     Ok(Json(b.into()))
 }
 
-/// Make a card the payment method (PaymentCreditCardV2). The processor
-/// verifies it first: a decline is 409 with the processor's `code` and
-/// `reason`, the processor being down 503; either way the previous method
-/// stays. Only brand, last four digits and expiry are kept.
+/// Make a card the payment method (PaymentCreditCardV2). `type` is read
+/// case-insensitively (`visa`, `Maestro`) and answered in upper case;
+/// Maestro needs `startDate` (`MM/YY`). The processor verifies the card
+/// first: a decline is 409 with the processor's `code` and `reason`, the
+/// processor being down 503; either way the previous method stays. Only
+/// brand, last four digits and expiry are kept.
 #[utoipa::path(put, path = "/accounts/{customerID}/billing/paymentMethod", tag = "billing",
     params(("customerID" = String, Path, description = "The customer's id (an account or a partner)")),
     request_body = CreditCardV2,
