@@ -13,18 +13,18 @@ use std::time::{Duration, Instant};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+/// A v1 create in the reference's AccountCreateV1 model (002).
 fn body(name: &str) -> Value {
+    let address = json!({ "street": "1 Main Street", "city": "Springfield", "state": "IL", "zip": "62701", "country": "US" });
     json!({
-        "programs": ["Email"],
+        "programs": ["account"],
         "general": {
-            "accountName": name,
-            "owner": { "login": format!("{name}-owner"), "password": "secret12", "name": "Owner", "email": format!("{name}@example.com") }
+            "userName": name,
+            "login": format!("{name}-owner"), "password": "secret12", "name": "Owner", "email": format!("{name}@example.com")
         },
-        "company": {
-            "name": format!("{name} Inc"),
-            "address": { "street": "1 Main Street", "city": "Springfield", "state": "IL", "zip": "62701", "country": "US" }
-        },
+        "company": { "name": format!("{name} Inc"), "phone": "+1 217 555 0100", "address": address },
         "payment": {
+            "name": "Billing Office", "phone": "+1 217 555 0101", "address": address,
             "type": "creditCard",
             "creditCard": { "type": "VISA", "cardNumber": "4111111111111111", "expirationDate": "12/39", "securityCode": "123" }
         },

@@ -7,7 +7,9 @@ mod common;
 
 use std::collections::HashSet;
 
-use common::{assert_names, create_all, fields, head, id_of, ids, list, partner, problem, total};
+use common::{
+    assert_names, create_all, fields, head, id_of, ids, list, partner, problem, put, total,
+};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tests::{TestApp, account_body};
@@ -98,7 +100,11 @@ async fn v2_paths_answer_like_v1() {
     let app = TestApp::spawn().await;
     let token = app.root_token().await;
     let (status, created) = app
-        .post(&token, "/v2/api/accounts", &tests::account_body_v2("acme", None))
+        .post(
+            &token,
+            "/v2/api/accounts",
+            &tests::account_body_v2("acme", None),
+        )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     let id = id_of(&created);
@@ -737,4 +743,92 @@ async fn parent_must_be_a_partner() {
         assert_names(&body, &["general.parentPartnerID"]);
     }
     assert_eq!(total(&app, &token, "").await, 1);
+}
+
+/// Reference 000 and DESIGN §6.2: the root distributor creates partners and
+/// accounts, a private-label partner accounts only, an advisor partners only
+/// where its parent allows it; and (002) cards only where the parent
+/// enabled payment processing. Grants come from above, never from the
+/// partner itself. Every refusal names its field and stores nothing.
+#[tokio::test]
+async fn who_may_create_what_follows_the_programme_and_the_parents_grants() {
+    let app = TestApp::spawn().await;
+    let root = app.root_token().await;
+    let private_label = app.partner(&root, "pl", None).await;
+    let (status, refused) = create(
+        &app,
+        &private_label.token,
+        &common::partner_body("plsub", None),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    assert_names(&refused, &["programs"]);
+    let (status, created) = create(&app, &private_label.token, &account_body("placct", None)).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+
+    // An advisor without grants: no partners, no cards.
+    let mut body = common::partner_body("adv", None);
+    body["partnerProgram"] = json!("advisor");
+    let (status, advisor) = create(&app, &root, &body).await;
+    assert_eq!(status, StatusCode::CREATED, "{advisor}");
+    let advisor_id = id_of(&advisor);
+    let (client_id, secret) = app.client_for(&advisor_id).await;
+    let advisor_token = app.token_for(&client_id, &secret).await;
+    let (status, refused) =
+        create(&app, &advisor_token, &common::partner_body("advsub", None)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    assert_names(&refused, &["programs", "payment.type"]);
+    let mut by_check = account_body("advacct", None);
+    by_check["payment"]["type"] = json!("paperCheck");
+    by_check["payment"]
+        .as_object_mut()
+        .unwrap()
+        .remove("creditCard");
+    let (status, created) = create(&app, &advisor_token, &by_check).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+
+    // It cannot grant itself; its parent can.
+    let settings = format!("/v1/api/partners/{advisor_id}/settings");
+    let grant = json!({ "createPartners": true, "paymentProcessing": true });
+    let (status, refused) = put(&app, &advisor_token, &settings, &grant).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    assert_names(&refused, &["createPartners", "paymentProcessing"]);
+    let (status, now) = put(&app, &root, &settings, &grant).await;
+    assert_eq!(status, StatusCode::OK, "{now}");
+    assert_eq!(now["features"]["createPartners"], true, "{now}");
+    assert_eq!(now["features"]["paymentProcessing"], true, "{now}");
+    let (status, created) =
+        create(&app, &advisor_token, &common::partner_body("advsub", None)).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(created["programs"], json!(["partner"]));
+    // A private-label partner never creates partners, whatever it is granted.
+    let (status, refused) = put(
+        &app,
+        &root,
+        &format!("/v1/api/partners/{}/settings", private_label.id),
+        &json!({ "createPartners": true }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    assert_names(&refused, &["createPartners"]);
+    // root, pl, placct, adv, advacct, advsub: the refusals stored nothing.
+    assert_eq!(total(&app, &root, "").await, 5);
+}
+
+/// HEAD never calls a name "available" that no create would accept.
+#[tokio::test]
+async fn head_refuses_a_name_no_create_would_accept() {
+    let app = TestApp::spawn().await;
+    let token = app.root_token().await;
+    for name in ["has%20space", "a%2Fb", &"n".repeat(51)] {
+        let path = format!("/v1/api/accounts/{name}");
+        assert_eq!(
+            head(&app, &token, &path).await,
+            StatusCode::BAD_REQUEST,
+            "{name}"
+        );
+    }
+    // v1's rule holds the shared namespace: 50 characters may be created.
+    let path = format!("/v1/api/accounts/{}", "n".repeat(50));
+    assert_eq!(head(&app, &token, &path).await, StatusCode::NOT_FOUND);
 }
