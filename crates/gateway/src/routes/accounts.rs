@@ -206,7 +206,20 @@ pub async fn fetch_page(
 /// v2's, accepted here too to create an advisor.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-#[schema(as = AccountCreateV1Model)]
+#[schema(as = AccountCreateV1Model, example = json!({
+    "programs": ["account"],
+    "general": { "userName": "test-partner-account", "login": "test-partner-account", "password": "qwerty123!!!2133333",
+                 "name": "Test User", "email": "test-user1@test.com" },
+    "company": { "name": "Company name", "phone": "123456789",
+                 "address": { "country": "United States", "state": "California", "city": "Anaheim",
+                              "street": "104 South Anaheim Boulevard", "zip": "92805-6010" } },
+    "payment": { "name": " Company name ", "phone": "12365458789",
+                 "address": { "country": "United States", "state": "California", "city": "Anaheim",
+                              "street": "104 South Anaheim Boulevard", "zip": "92805-6010" },
+                 "creditCard": { "type": "VISA", "cardNumber": "4111111111111111", "expirationDate": "04/38", "securityCode": "111" },
+                 "type": "creditCard" },
+    "planName": "starter"
+}))]
 pub struct AccountCreate {
     /// `["partner"]` creates a partner, `["account"]` an account.
     #[schema(required = true, nullable = false, value_type = Vec<Program>, min_items = 1, max_items = 1)]

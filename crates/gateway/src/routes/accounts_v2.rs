@@ -155,7 +155,19 @@ pub async fn get_account_v2(
 /// The reference's AccountCreateV2.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-#[schema(as = AccountCreateV2Model)]
+#[schema(as = AccountCreateV2Model, example = json!({
+    "programs": ["account"],
+    "general": { "accountName": "euro1",
+                 "owner": { "password": "secret12", "login": "eva@euro", "name": "Eva de Vries", "email": "eva@euro.example" },
+                 "options": { "ExternalPartnerID": "crm-4711" } },
+    "company": { "name": "Euro BV", "phone": "+31 20 555 0100", "culture": "NL-NL", "vatNumber": "NL123456789B01",
+                 "address": { "country": "NL", "state": "NH", "city": "Amsterdam", "addressLine1": "Damrak 1", "zip": "1012 AB" } },
+    "payment": { "name": "Boekhouding", "phone": "+31 20 555 0101",
+                 "address": { "country": "NL", "state": "NH", "city": "Amsterdam", "addressLine1": "Damrak 1", "zip": "1012 AB" },
+                 "creditCard": { "type": "VISA", "cardNumber": "4111111111111111", "expirationDate": "04/38", "securityCode": "111" },
+                 "type": "creditCard" },
+    "planName": "starter"
+}))]
 pub struct AccountCreateV2 {
     /// `["partner"]` creates a partner, `["account"]` an account.
     #[schema(required = true, nullable = false, value_type = Vec<Program>, min_items = 1, max_items = 1)]
