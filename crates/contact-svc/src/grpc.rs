@@ -79,7 +79,10 @@ impl ContactApi {
             Email::parse_optional(&r.alternative_email),
         );
         let phone = v.check("phone", Phone::parse(&r.phone));
-        let cellular_phone = v.check("cellularPhone", CellularPhone::parse(&r.cellular_phone));
+        let cellular_phone = v.check(
+            "cellularPhone",
+            CellularPhone::parse_create(&r.cellular_phone),
+        );
         v.require_id("customerID", &r.customer_id);
         if !r.contact_id.is_empty() {
             v.require_id("contactID", &r.contact_id);
@@ -170,7 +173,7 @@ impl ContactApi {
                 alternative_email: alternative_email.as_ref().map_or("", Email::as_str),
                 phone: phone.as_str(),
                 cellular_phone: cellular_phone.as_str(),
-                culture: culture.map_or("", Culture::as_str),
+                culture: culture.as_ref().map_or("", Culture::as_str),
                 roles: &roles,
             },
             users_max,
@@ -357,7 +360,16 @@ impl pb::contact_service_server::ContactService for ContactApi {
         if !v.is_empty() {
             return Err(Error::Invalid(v.into_vec()).into());
         }
-        contact::set_roles(&self.state.db, &r.contact_id, &r.customer_id, &roles).await?;
+        // The customer's owner role keeps a holder, as when an assignment
+        // ends (RemoveAssignment).
+        contact::set_roles(
+            &self.state.db,
+            &r.contact_id,
+            &r.customer_id,
+            &roles,
+            Role::is_owner_role,
+        )
+        .await?;
         // Roles on a customer the contact was not on assign it there; none
         // end the assignment.
         self.contacts_changed(&r.customer_id).await;
@@ -469,7 +481,7 @@ impl pb::contact_service_server::ContactService for ContactApi {
             &mut v,
             "cellularPhone",
             r.cellular_phone.as_deref(),
-            CellularPhone::parse,
+            CellularPhone::parse_update,
         );
         let culture = present(&mut v, "culture", r.culture.as_deref(), Culture::parse);
         if !v.is_empty() {
@@ -485,7 +497,9 @@ impl pb::contact_service_server::ContactService for ContactApi {
                 .map(|e| e.as_ref().map_or("", Email::as_str)),
             phone: phone.as_ref().map(Phone::as_str),
             cellular_phone: cellular_phone.as_ref().map(CellularPhone::as_str),
-            culture: culture.map(|c| c.map_or("", Culture::as_str)),
+            culture: culture
+                .as_ref()
+                .map(|c| c.as_ref().map_or("", Culture::as_str)),
         };
         contact::update(&self.state.db, &r.contact_id, &r.customer_id, &info).await?;
         tracing::info!(
@@ -835,6 +849,8 @@ mod tests {
         let before = roles_of(&api, &contact_id, &account_id).await;
         assert_eq!(before.roles, ["Owner"]);
         assert_eq!(before.permissions, to_strings(&permissions_of(&["Owner"])));
+        // Another owner, so that this one may step down.
+        create_on(&api, &account_id, &["Owner"]).await;
 
         api.set_roles(set(
             &contact_id,
@@ -946,7 +962,7 @@ mod tests {
         let dir = temp_dir();
         let api = api(&dir).await;
         let account_id = platform::id::new_id();
-        let contact_id = create_owner(&api, &account_id).await;
+        let contact_id = create_on(&api, &account_id, &["ContactManager"]).await;
 
         let answer = api
             .set_roles(set(&contact_id, &account_id, "account", &[]))
@@ -982,6 +998,104 @@ mod tests {
             .await
             .expect_err("refused");
         assert_eq!(err.code(), Code::NotFound);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    fn assert_last_owner(err: &Status) {
+        assert_eq!(err.code(), Code::FailedPrecondition, "{err:?}");
+        assert_eq!(
+            platform::status::reason(err).map(|(r, _)| r).as_deref(),
+            Some("LAST_OWNER")
+        );
+    }
+
+    #[tokio::test]
+    async fn set_roles_keeps_the_last_owner_of_an_account() {
+        let dir = temp_dir();
+        let api = api(&dir).await;
+        let account_id = platform::id::new_id();
+        let owner = create_owner(&api, &account_id).await;
+        create_on(&api, &account_id, &["ContactManager"]).await;
+
+        for roles in [&["ContactManager"][..], &[]] {
+            let err = api
+                .set_roles(set(&owner, &account_id, "account", roles))
+                .await
+                .expect_err("refused");
+            assert_last_owner(&err);
+            assert_eq!(
+                roles_of(&api, &owner, &account_id).await.roles,
+                ["Owner"],
+                "{roles:?} changed nothing"
+            );
+        }
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test]
+    async fn set_roles_keeps_the_last_private_label_owner_of_a_partner() {
+        let dir = temp_dir();
+        let api = api(&dir).await;
+        let partner_id = platform::id::new_id();
+        let owner = create_on(&api, &partner_id, &["AG_PRIVATELABELOWNERS"]).await;
+        let err = api
+            .set_roles(set(
+                &owner,
+                &partner_id,
+                "partner",
+                &["AG_PRIVATELABELOPERATORS"],
+            ))
+            .await
+            .expect_err("refused");
+        assert_last_owner(&err);
+        assert_eq!(
+            roles_of(&api, &owner, &partner_id).await.roles,
+            ["AG_PRIVATELABELOWNERS"]
+        );
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test]
+    async fn set_roles_may_add_to_the_last_owners_roles() {
+        let dir = temp_dir();
+        let api = api(&dir).await;
+        let account_id = platform::id::new_id();
+        let owner = create_owner(&api, &account_id).await;
+        api.set_roles(set(
+            &owner,
+            &account_id,
+            "account",
+            &["ContactManager", "Owner"],
+        ))
+        .await
+        .expect("the owner role stays");
+        assert_eq!(
+            roles_of(&api, &owner, &account_id).await.roles,
+            ["ContactManager", "Owner"]
+        );
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test]
+    async fn set_roles_lets_an_owner_step_down_while_another_holds_the_role() {
+        let dir = temp_dir();
+        let api = api(&dir).await;
+        let account_id = platform::id::new_id();
+        let first = create_owner(&api, &account_id).await;
+        let second = create_on(&api, &account_id, &["Owner"]).await;
+
+        api.set_roles(set(&first, &account_id, "account", &["ContactManager"]))
+            .await
+            .expect("the second still owns");
+        assert_eq!(
+            roles_of(&api, &first, &account_id).await.roles,
+            ["ContactManager"]
+        );
+        let err = api
+            .set_roles(set(&second, &account_id, "account", &["SecurityManager"]))
+            .await
+            .expect_err("now the last one");
+        assert_last_owner(&err);
         let _ = std::fs::remove_dir_all(dir);
     }
 
@@ -1242,11 +1356,18 @@ mod tests {
         let other = create_on(&api, &a, &["ContactManager"]).await;
         assert_eq!(total(a.clone()).await, 2);
         assert_eq!(total(b.clone()).await, 0);
-        api.assign_contact(assign_request(&other, &a, &b, "account", &["Owner"]))
-            .await
-            .expect("assigned");
+        // No owner role on B: its last holder could not leave.
+        api.assign_contact(assign_request(
+            &other,
+            &a,
+            &b,
+            "account",
+            &["ContactManager"],
+        ))
+        .await
+        .expect("assigned");
         assert_eq!(total(b.clone()).await, 1, "an assignment counts");
-        api.set_roles(set(&owner, &b, "account", &["Owner"]))
+        api.set_roles(set(&owner, &b, "account", &["SecurityManager"]))
             .await
             .expect("set");
         assert_eq!(total(b.clone()).await, 2, "roles on a new customer count");
@@ -1360,7 +1481,8 @@ mod tests {
             .create_contact(Request::new(pb::CreateContactRequest {
                 alternative_email: "not an address".into(),
                 phone: "call me".into(),
-                cellular_phone: "1".repeat(51),
+                // One past ContactCreateV2's 255.
+                cellular_phone: "1".repeat(256),
                 ..create_request("ann", "", &["Owner"])
             }))
             .await
@@ -1642,6 +1764,149 @@ mod tests {
                 .expect("contact"),
             before
         );
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    /// ContactCreateV2's limits: each (field, longest accepted value, the
+    /// same one character longer).
+    fn create_limits() -> Vec<(&'static str, String, String)> {
+        let email = |n: usize| format!("{}@example.com", "a".repeat(n - 12));
+        vec![
+            ("login", "l".repeat(50), "l".repeat(51)),
+            ("name", "n".repeat(50), "n".repeat(51)),
+            ("email", email(50), email(51)),
+            ("alternativeEmail", email(50), email(51)),
+            ("phone", "1".repeat(100), "1".repeat(101)),
+            ("cellularPhone", "2".repeat(255), "2".repeat(256)),
+        ]
+    }
+
+    fn with_field(
+        mut r: pb::CreateContactRequest,
+        field: &str,
+        value: String,
+    ) -> pb::CreateContactRequest {
+        match field {
+            "login" => r.login = value,
+            "name" => r.name = value,
+            "email" => r.email = value,
+            "alternativeEmail" => r.alternative_email = value,
+            "phone" => r.phone = value,
+            "cellularPhone" => r.cellular_phone = value,
+            other => panic!("no field {other}"),
+        }
+        r
+    }
+
+    #[tokio::test]
+    async fn create_takes_each_field_at_its_limit_and_names_the_one_past_it() {
+        let dir = temp_dir();
+        let api = api(&dir).await;
+        for (i, (field, longest, past)) in create_limits().into_iter().enumerate() {
+            // A login of its own per contact, unless the login is the field.
+            let base = create_request(&format!("limit-{i}"), "", &["Owner"]);
+            let created = api
+                .create_contact(Request::new(with_field(
+                    base.clone(),
+                    field,
+                    longest.clone(),
+                )))
+                .await
+                .unwrap_or_else(|e| panic!("{field} at its limit: {e:?}"))
+                .into_inner();
+            let stored = match field {
+                "login" => created.login,
+                "name" => created.name,
+                "email" => created.email,
+                "alternativeEmail" => created.alternative_email,
+                "phone" => created.phone,
+                _ => created.cellular_phone,
+            };
+            assert_eq!(stored, longest, "{field}");
+            let refused = pb::CreateContactRequest {
+                login: format!("past-{i}"),
+                ..base
+            };
+            let err = api
+                .create_contact(Request::new(with_field(refused, field, past)))
+                .await
+                .expect_err("one past the limit");
+            assert_eq!(err.code(), Code::InvalidArgument, "{field}");
+            assert_eq!(fields_of(&err), [field], "{field}");
+        }
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test]
+    async fn update_takes_each_field_at_its_limit_and_names_the_one_past_it() {
+        let dir = temp_dir();
+        let api = api(&dir).await;
+        let before = api
+            .create_contact(Request::new(create_request("ann", "", &["Owner"])))
+            .await
+            .expect("created")
+            .into_inner();
+        let email = |n: usize| format!("{}@example.com", "a".repeat(n - 12));
+        // ContactInfoUpdateV2: the cellular phone takes 50 here, not 255.
+        let limits = [
+            ("name", "n".repeat(50), "n".repeat(51)),
+            ("email", email(50), email(51)),
+            ("alternativeEmail", email(50), email(51)),
+            ("phone", "1".repeat(100), "1".repeat(101)),
+            ("cellularPhone", "2".repeat(50), "2".repeat(51)),
+        ];
+        let request = |field: &str, value: String| {
+            let mut r = pb::UpdateContactRequest {
+                contact_id: before.contact_id.clone(),
+                customer_id: before.customer_id.clone(),
+                ..Default::default()
+            };
+            let slot = match field {
+                "name" => &mut r.name,
+                "email" => &mut r.email,
+                "alternativeEmail" => &mut r.alternative_email,
+                "phone" => &mut r.phone,
+                _ => &mut r.cellular_phone,
+            };
+            *slot = Some(value);
+            Request::new(r)
+        };
+        for (field, longest, past) in limits {
+            api.update_contact(request(field, longest))
+                .await
+                .unwrap_or_else(|e| panic!("{field} at its limit: {e:?}"));
+            let err = api
+                .update_contact(request(field, past))
+                .await
+                .expect_err("one past the limit");
+            assert_eq!(err.code(), Code::InvalidArgument, "{field}");
+            assert_eq!(fields_of(&err), [field], "{field}");
+        }
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test]
+    async fn any_iso_culture_is_taken_on_create_and_update() {
+        let dir = temp_dir();
+        let api = api(&dir).await;
+        let created = api
+            .create_contact(Request::new(create_request("ann", "es-mx", &["Owner"])))
+            .await
+            .expect("created")
+            .into_inner();
+        assert_eq!(created.culture, "ES-MX");
+        let updated = api
+            .update_contact(Request::new(pb::UpdateContactRequest {
+                contact_id: created.contact_id.clone(),
+                customer_id: created.customer_id.clone(),
+                culture: Some("pt-BR".into()),
+                ..Default::default()
+            }))
+            .await
+            .expect("updated")
+            .into_inner();
+        assert_eq!(updated.culture, "PT-BR");
+        assert_eq!(stored_culture(&api, &created.contact_id).await, "PT-BR");
         let _ = std::fs::remove_dir_all(dir);
     }
 

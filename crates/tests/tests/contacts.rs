@@ -1,9 +1,11 @@
 //! Contacts end to end (issue 5): create, read, page, update and remove the
 //! contacts of accounts and partners on the v1 and v2 paths; assignment of a
 //! contact to a second account; the password policy and password changes;
-//! unique logins and roles that suit the customer; the last owner; client
-//! revocation when a contact goes; `Iam_usersMax`. Every response body a
-//! test sees is kept, and none may carry a password it sent or a hash.
+//! unique logins and roles that suit the customer; the last owner; roles
+//! changed with PUT (and reaching live tokens); the reference's field limits
+//! and any ISO culture; client revocation when a contact goes;
+//! `Iam_usersMax`. Every response body a test sees is kept, and none may
+//! carry a password it sent or a hash.
 
 #![allow(clippy::unwrap_used)]
 
@@ -13,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use common::{assert_names, client_for_contact};
+use common::{assert_names, client_for_contact, fields};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use tests::{Partner, TestApp, account_body, partner_body};
@@ -171,11 +173,17 @@ impl<'a> Api<'a> {
         }
     }
 
-    /// A v1 account below the caller on `plan`; its id and its owner contact.
+    /// A v1 account below the caller on `plan`; its id and its owner
+    /// contact. Billed by paper check to its parent: a partner without
+    /// payment processing may bill no other way, and no contact test
+    /// depends on the payment.
     async fn account(&self, token: &str, name: &str, plan: &str) -> (String, String) {
-        let (status, created) = self
-            .post(token, "/v1/api/accounts", &account_body(name, Some(plan)))
-            .await;
+        let mut body = account_body(name, Some(plan));
+        body["payment"]["type"] = json!("paperCheck");
+        if let Some(payment) = body["payment"].as_object_mut() {
+            payment.remove("creditCard");
+        }
+        let (status, created) = self.post(token, "/v1/api/accounts", &body).await;
         assert_eq!(status, StatusCode::CREATED, "{created}");
         let id = created["customerID"].as_str().unwrap().to_owned();
         let owner = self.owner_of(token, &id).await;
@@ -1094,6 +1102,532 @@ async fn the_last_owner_cannot_be_removed_but_one_of_two_can() {
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     let (status, body) = api.get(&p.token, "/v1/api/me").await;
     assert_eq!(status, StatusCode::OK, "P's owner still works: {body}");
+
+    api.assert_no_secrets();
+}
+
+/// The problem names `field` and nothing else.
+#[track_caller]
+fn assert_only(problem: &Value, field: &str) {
+    assert_eq!(fields(problem), [field], "{problem}");
+}
+
+#[tokio::test]
+async fn put_with_access_role_names_replaces_the_contacts_roles_on_that_customer() {
+    let app = TestApp::spawn().await;
+    let api = Api::new(&app);
+    let root = app.root_token().await;
+    let (a, _) = api.account(&root, "acct-a", "business").await;
+    let (b, _) = api.account(&root, "acct-b", "business").await;
+    let c = id_of(
+        &api.new_contact(
+            &root,
+            2,
+            &a,
+            &contact_body("roles-c", "roles-pw-1", &["ContactManager"]),
+        )
+        .await,
+    );
+    let (status, body) = api
+        .post(
+            &root,
+            &format!("/v2/api/accounts/{a}/contacts/{c}"),
+            &json!({ "targetAccountID": b, "accessRoleNames": ["SecurityManager"] }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let v1 = format!("/v1/api/accounts/{a}/contacts/{c}");
+    let v2 = format!("/v2/api/accounts/{a}/contacts/{c}");
+    let on_b = format!("/v1/api/accounts/{b}/contacts/{c}");
+
+    // v2, roles only: replaced on A, answered, listed; B's stay.
+    let (_, before) = api.get(&root, &v2).await;
+    let (status, updated) = api
+        .put(
+            &root,
+            &v2,
+            &json!({ "accessRoleNames": ["AccountBillingManager", "SecurityManager"] }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{updated}");
+    let mut want = before.clone();
+    want["accessRoleNames"] = json!(["AccountBillingManager", "SecurityManager"]);
+    assert_eq!(updated, want);
+    let (_, got) = api.get(&root, &v1).await;
+    assert_eq!(got, as_v1(&want));
+    let listed = api.all(&root, 1, &a).await;
+    assert_eq!(
+        roles(item(&listed, &c).unwrap()),
+        set_of(&["AccountBillingManager", "SecurityManager"])
+    );
+    let (_, got) = api.get(&root, &on_b).await;
+    assert_eq!(
+        roles(&got),
+        set_of(&["SecurityManager"]),
+        "B's roles stay: {got}"
+    );
+
+    // v1, with information in the same body and the v2 table's PascalCase name.
+    let (status, updated) = api
+        .put(
+            &root,
+            &v1,
+            &json!({ "name": "Renamed Person", "AccessRoleNames": ["TechnicalAdministrator"] }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{updated}");
+    assert_eq!(keys(&updated), v1_fields(), "{updated}");
+    assert_eq!(updated["name"], "Renamed Person", "{updated}");
+    assert_eq!(roles(&updated), set_of(&["TechnicalAdministrator"]));
+
+    // Absent: the roles stay.
+    let (status, updated) = api
+        .put(&root, &v2, &json!({ "phone": "+1 555 0100" }))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{updated}");
+    assert_eq!(roles(&updated), set_of(&["TechnicalAdministrator"]));
+    let (_, kept) = api.get(&root, &v2).await;
+
+    // Roles as create takes them, or 400 naming accessRoleNames; a refused
+    // PUT changes nothing, its information included.
+    for bad in [
+        json!([]),
+        json!(["NoSuchRole"]),
+        json!([OWNERS]),
+        json!(["ContactManager", "ContactManager"]),
+    ] {
+        for path in [&v1, &v2] {
+            let (status, refused) = api
+                .put(
+                    &root,
+                    path,
+                    &json!({ "name": "Not Kept", "accessRoleNames": bad }),
+                )
+                .await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {refused}");
+            assert_only(&refused, "accessRoleNames");
+        }
+    }
+    // Good roles with bad information: the roles do not change either.
+    let (status, refused) = api
+        .put(
+            &root,
+            &v2,
+            &json!({ "email": "nope", "accessRoleNames": ["ContactManager"] }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    assert_only(&refused, "email");
+    let (_, after) = api.get(&root, &v2).await;
+    assert_eq!(after, kept, "nothing changed");
+
+    // Only a contact of the customer: nothing is assigned by a PUT.
+    let (t, _) = api.account(&root, "acct-t", "business").await;
+    for path in [
+        format!("/v2/api/accounts/{t}/contacts/{c}"),
+        format!("/v1/api/accounts/{a}/contacts/{}", random_id()),
+    ] {
+        let (status, body) = api
+            .put(
+                &root,
+                &path,
+                &json!({ "accessRoleNames": ["ContactManager"] }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}: {body}");
+    }
+    assert_eq!(api.total(&root, &t).await, 1, "nothing assigned to T");
+
+    // A partner's contact takes partner roles only.
+    let p = api.partner(&root, "pp", None).await;
+    let pc = id_of(
+        &api.new_contact(
+            &root,
+            2,
+            &p.id,
+            &contact_body("roles-p", "roles-pw-2", &[OPERATORS]),
+        )
+        .await,
+    );
+    let on_p = format!("/v2/api/accounts/{}/contacts/{pc}", p.id);
+    let (status, refused) = api
+        .put(
+            &root,
+            &on_p,
+            &json!({ "accessRoleNames": ["ContactManager"] }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    assert_only(&refused, "accessRoleNames");
+    let (status, updated) = api
+        .put(
+            &p.token,
+            &on_p,
+            &json!({ "accessRoleNames": [OPERATORS, "AG_PRIVATELABELSALES"] }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{updated}");
+    assert_eq!(
+        roles(&updated),
+        set_of(&[OPERATORS, "AG_PRIVATELABELSALES"])
+    );
+
+    // The OpenAPI documents name the field on both versions' PUT model.
+    for version in ["v1", "v2"] {
+        let doc: Value = app
+            .http
+            .get(app.at(&format!("/swagger/{version}/swagger.json")))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let property =
+            &doc["components"]["schemas"]["ContactInfoUpdate"]["properties"]["accessRoleNames"];
+        assert_eq!(property["minItems"], 1, "{version}: {property}");
+    }
+
+    api.assert_no_secrets();
+}
+
+#[tokio::test]
+async fn a_role_change_that_would_leave_the_customer_without_an_owner_is_refused() {
+    let app = TestApp::spawn().await;
+    let api = Api::new(&app);
+    let root = app.root_token().await;
+    let (a, first) = api.account(&root, "acct-a", "business").await;
+    let first_path = format!("/v2/api/accounts/{a}/contacts/{first}");
+
+    for path in [
+        &first_path,
+        &format!("/v1/api/accounts/{a}/contacts/{first}"),
+    ] {
+        let (status, body) = api
+            .put(
+                &root,
+                path,
+                &json!({ "accessRoleNames": ["ContactManager"] }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CONFLICT, "{path}: {body}");
+    }
+    let (_, got) = api.get(&root, &first_path).await;
+    assert_eq!(roles(&got), set_of(&["Owner"]), "{got}");
+    // Adding to the last owner's roles keeps the owner.
+    let (status, got) = api
+        .put(
+            &root,
+            &first_path,
+            &json!({ "accessRoleNames": ["Owner", "ContactManager"] }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{got}");
+    assert_eq!(roles(&got), set_of(&["Owner", "ContactManager"]));
+
+    // With a second owner the first may step down; then the second is the last.
+    let second = id_of(
+        &api.new_contact(
+            &root,
+            1,
+            &a,
+            &contact_body("second", "second-pw1", &["SecurityManager"]),
+        )
+        .await,
+    );
+    let second_path = format!("/v1/api/accounts/{a}/contacts/{second}");
+    let (status, got) = api
+        .put(
+            &root,
+            &second_path,
+            &json!({ "accessRoleNames": ["Owner"] }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{got}");
+    let (status, got) = api
+        .put(
+            &root,
+            &first_path,
+            &json!({ "accessRoleNames": ["ContactManager"] }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{got}");
+    assert_eq!(roles(&got), set_of(&["ContactManager"]));
+    let (status, body) = api
+        .put(
+            &root,
+            &second_path,
+            &json!({ "accessRoleNames": ["SecurityManager"] }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "now the last: {body}");
+    let (_, got) = api.get(&root, &second_path).await;
+    assert_eq!(roles(&got), set_of(&["Owner"]), "{got}");
+
+    // A partner's last Private Label Owner too; its token keeps working.
+    let p = api.partner(&root, "pp", None).await;
+    let p_owner = api.owner_of(&root, &p.id).await;
+    let (status, body) = api
+        .put(
+            &root,
+            &format!("/v2/api/accounts/{}/contacts/{p_owner}", p.id),
+            &json!({ "accessRoleNames": [OPERATORS] }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    let (status, body) = api.get(&p.token, "/v1/api/accounts").await;
+    assert_eq!(status, StatusCode::OK, "P's owner still owns: {body}");
+
+    api.assert_no_secrets();
+}
+
+#[tokio::test]
+async fn a_role_change_with_put_reaches_the_contacts_live_token_within_seconds() {
+    let app = TestApp::spawn().await;
+    let api = Api::new(&app);
+    let root = app.root_token().await;
+    let p = api.partner(&root, "pp", None).await;
+    let c = id_of(
+        &api.new_contact(
+            &root,
+            2,
+            &p.id,
+            &contact_body("p-live", "p-live-pw1", &[OPERATORS, PUBLIC_API]),
+        )
+        .await,
+    );
+    let (client_id, secret) = client_for_contact(&app, &c, &p.id).await;
+    let token = app.token_for(&client_id, &secret).await;
+    let (status, body) = api.get(&token, "/v1/api/accounts").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let path = format!("/v2/api/accounts/{}/contacts/{c}", p.id);
+    let limit = Duration::from_secs(5);
+
+    let (status, body) = api
+        .put(&root, &path, &json!({ "accessRoleNames": [PUBLIC_API] }))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, took) = poll_until(
+        &app,
+        &token,
+        "/v1/api/accounts",
+        StatusCode::FORBIDDEN,
+        limit,
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "still {status} after {took:?}"
+    );
+
+    let (status, body) = api
+        .put(
+            &root,
+            &path,
+            &json!({ "accessRoleNames": [OPERATORS, PUBLIC_API] }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, took) = poll_until(&app, &token, "/v1/api/accounts", StatusCode::OK, limit).await;
+    assert_eq!(status, StatusCode::OK, "still {status} after {took:?}");
+
+    api.assert_no_secrets();
+}
+
+/// `n` characters of e-mail address.
+fn email_of(n: usize) -> String {
+    format!("{}@example.com", "e".repeat(n - "@example.com".len()))
+}
+
+#[tokio::test]
+async fn contact_fields_take_the_reference_limits_exactly() {
+    let app = TestApp::spawn().await;
+    let api = Api::new(&app);
+    let root = app.root_token().await;
+    let (a, _) = api.account(&root, "acct-a", "business").await;
+
+    // ContactCreateV2 (and v1's twin): each field at its limit is taken
+    // as given; one character more is 400 naming that field alone.
+    for version in [1u8, 2] {
+        let base = format!("/v{version}/api/accounts/{a}/contacts");
+        let limits = [
+            (
+                "login",
+                format!("{version}{}", "l".repeat(49)),
+                format!("{version}{}", "l".repeat(50)),
+            ),
+            ("name", "n".repeat(50), "n".repeat(51)),
+            ("email", email_of(50), email_of(51)),
+            ("alternativeEmail", email_of(50), email_of(51)),
+            ("phone", "1".repeat(100), "1".repeat(101)),
+            ("cellularPhone", "2".repeat(255), "2".repeat(256)),
+        ];
+        for (i, (field, longest, past)) in limits.into_iter().enumerate() {
+            let mut body = contact_body(
+                &format!("lim-{version}-{i}"),
+                "limit-pw-1",
+                &["ContactManager"],
+            );
+            body[field] = json!(longest);
+            let created = api.new_contact(&root, version, &a, &body).await;
+            assert_eq!(created[field], longest.as_str(), "{field}: {created}");
+            let mut body = contact_body(
+                &format!("past-{version}-{i}"),
+                "limit-pw-1",
+                &["ContactManager"],
+            );
+            body[field] = json!(past);
+            let (status, refused) = api.post(&root, &base, &body).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{field}: {refused}");
+            assert_only(&refused, field);
+        }
+    }
+    // Required: password, login, name, email (and roles, tested elsewhere).
+    let (status, refused) = api
+        .post(
+            &root,
+            &format!("/v2/api/accounts/{a}/contacts"),
+            &json!({ "accessRoleNames": ["ContactManager"] }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    let mut named = fields(&refused);
+    named.sort();
+    assert_eq!(named, ["email", "login", "name", "password"], "{refused}");
+    // Password: at least 6 with letters and digits; no longest.
+    let (status, refused) = api
+        .post(
+            &root,
+            &format!("/v2/api/accounts/{a}/contacts"),
+            &contact_body("pw-short", "abc12", &["ContactManager"]),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    assert_only(&refused, "password");
+    for (login, password) in [
+        ("pw-six", "abc123".to_owned()),
+        ("pw-long", format!("a1{}", "b".repeat(298))),
+    ] {
+        api.new_contact(
+            &root,
+            2,
+            &a,
+            &contact_body(login, &password, &["ContactManager"]),
+        )
+        .await;
+    }
+
+    // ContactInfoUpdateV2 (and v1's twin): the cellular phone takes 50 here.
+    let c = id_of(
+        &api.new_contact(
+            &root,
+            2,
+            &a,
+            &contact_body("upd", "update-pw-1", &["ContactManager"]),
+        )
+        .await,
+    );
+    for version in [1u8, 2] {
+        let path = format!("/v{version}/api/accounts/{a}/contacts/{c}");
+        for (field, longest, past) in [
+            ("name", "n".repeat(50), "n".repeat(51)),
+            ("email", email_of(50), email_of(51)),
+            ("alternativeEmail", email_of(50), email_of(51)),
+            ("phone", "1".repeat(100), "1".repeat(101)),
+            ("cellularPhone", "2".repeat(50), "2".repeat(51)),
+        ] {
+            let (status, updated) = api.put(&root, &path, &json!({ field: longest })).await;
+            assert_eq!(status, StatusCode::OK, "{field}: {updated}");
+            assert_eq!(updated[field], longest.as_str(), "{field}: {updated}");
+            let (status, refused) = api.put(&root, &path, &json!({ field: past })).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{field}: {refused}");
+            assert_only(&refused, field);
+        }
+    }
+
+    // ContactAssignV2: both fields required.
+    let (b, _) = api.account(&root, "acct-b", "business").await;
+    let assign = format!("/v2/api/accounts/{a}/contacts/{c}");
+    for (body, field) in [
+        (
+            json!({ "accessRoleNames": ["ContactManager"] }),
+            "targetAccountID",
+        ),
+        (json!({ "targetAccountID": b }), "accessRoleNames"),
+    ] {
+        let (status, refused) = api.post(&root, &assign, &body).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {refused}");
+        assert_only(&refused, field);
+    }
+    assert_eq!(api.total(&root, &b).await, 1, "nothing assigned to B");
+
+    api.assert_no_secrets();
+}
+
+#[tokio::test]
+async fn any_iso_language_and_country_is_a_culture_answered_upper_case() {
+    let app = TestApp::spawn().await;
+    let api = Api::new(&app);
+    let root = app.root_token().await;
+    let (a, _) = api.account(&root, "acct-a", "business").await;
+    let base = format!("/v2/api/accounts/{a}/contacts");
+
+    let mut body = contact_body("culture-c", "culture-pw1", &["ContactManager"]);
+    body["culture"] = json!("es-mx");
+    let created = api.new_contact(&root, 2, &a, &body).await;
+    assert_eq!(created["culture"], "ES-MX", "{created}");
+    let path = format!("{base}/{}", id_of(&created));
+    let (_, got) = api.get(&root, &path).await;
+    assert_eq!(got["culture"], "ES-MX", "{got}");
+    let (status, updated) = api.put(&root, &path, &json!({ "culture": "pt-br" })).await;
+    assert_eq!(status, StatusCode::OK, "{updated}");
+    assert_eq!(updated["culture"], "PT-BR", "{updated}");
+
+    // Not an ISO 639-1 language, not an ISO 3166-1 country (the United
+    // Kingdom is GB), or not ll-CC: 400 naming culture, nothing stored.
+    for (i, bad) in ["xx-XX", "en-UK", "en_US", "english", "EN-USA"]
+        .iter()
+        .enumerate()
+    {
+        let mut body = contact_body(
+            &format!("culture-bad-{i}"),
+            "culture-pw1",
+            &["ContactManager"],
+        );
+        body["culture"] = json!(bad);
+        let (status, refused) = api.post(&root, &base, &body).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {refused}");
+        assert_only(&refused, "culture");
+        let (status, refused) = api.put(&root, &path, &json!({ "culture": bad })).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {refused}");
+        assert_only(&refused, "culture");
+    }
+    let (_, got) = api.get(&root, &path).await;
+    assert_eq!(got["culture"], "PT-BR", "{got}");
+    assert_eq!(api.total(&root, &a).await, 2, "owner and culture-c");
+
+    // The OpenAPI document says the same: a string of that shape, the
+    // reference's list as examples, no closed set.
+    let doc: Value = app
+        .http
+        .get(app.at("/swagger/v2/swagger.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let schema = &doc["components"]["schemas"]["Culture"];
+    assert_eq!(schema["type"], "string", "{schema}");
+    assert_eq!(schema["pattern"], "^[A-Za-z]{2}-[A-Za-z]{2}$", "{schema}");
+    assert!(schema.get("enum").is_none(), "{schema}");
+    assert!(
+        schema["examples"]
+            .as_array()
+            .is_some_and(|e| e.contains(&json!("NL-NL"))),
+        "{schema}"
+    );
 
     api.assert_no_secrets();
 }

@@ -465,6 +465,34 @@ pub async fn assign<M: Message, F: FnOnce(ContactRow, Vec<String>) -> M>(
     finish(tx, contact_id, target_customer_id, answer).await
 }
 
+/// Refuses (LAST_OWNER) when the contact is the only holder on the
+/// customer of one of the `dropped` roles that `guarded` says must keep a
+/// holder. Run inside [`begin_for_customer`], so two requests cannot each
+/// drop one of the last two holders.
+async fn keep_guarded_roles(
+    conn: &mut AnyConnection,
+    contact_id: &str,
+    customer_id: &str,
+    dropped: &[String],
+    guarded: fn(&str) -> bool,
+) -> Result<(), Error> {
+    for role in dropped.iter().filter(|role| guarded(role)) {
+        let others: i64 = sqlx::query(
+            "select count(*) as others from contact_role where customer_id = $1 and role = $2 and contact_id <> $3",
+        )
+        .bind(customer_id)
+        .bind(role)
+        .bind(contact_id)
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get("others")?;
+        if others == 0 {
+            return Err(Error::LastOwner);
+        }
+    }
+    Ok(())
+}
+
 /// Ends a contact's assignment to a customer, unless it holds none there
 /// (NOT_FOUND) or is the only holder on that customer of a role `guarded`
 /// says must keep one (LAST_OWNER). A contact left with no assignment is
@@ -483,20 +511,7 @@ pub async fn remove_assignment(
     if held.is_empty() {
         return Err(Error::NotFound);
     }
-    for role in held.iter().filter(|role| guarded(role)) {
-        let others: i64 = sqlx::query(
-            "select count(*) as others from contact_role where customer_id = $1 and role = $2 and contact_id <> $3",
-        )
-        .bind(customer_id)
-        .bind(role)
-        .bind(contact_id)
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get("others")?;
-        if others == 0 {
-            return Err(Error::LastOwner);
-        }
-    }
+    keep_guarded_roles(&mut tx, contact_id, customer_id, &held, guarded).await?;
     sqlx::query("delete from contact_role where contact_id = $1 and customer_id = $2")
         .bind(contact_id)
         .bind(customer_id)
@@ -540,24 +555,30 @@ pub async fn set_password_hash(db: &Db, contact_id: &str, hash: &str) -> Result<
 }
 
 /// Replaces the roles a contact holds on a customer, in one transaction so
-/// that no reader sees the contact between its old and new roles. No roles
-/// ends the assignment; the contact itself stays (it may hold others).
+/// that no reader sees the contact between its old and new roles, unless
+/// that would leave the customer without a holder of a role `guarded` says
+/// must keep one (LAST_OWNER). No roles ends the assignment; the contact
+/// itself stays (it may hold others). NOT_FOUND when the contact is gone.
 #[tracing::instrument(name = "db contact.contact.set_roles", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "contact"))]
 pub async fn set_roles(
     db: &Db,
     contact_id: &str,
     customer_id: &str,
     roles: &[&'static str],
+    guarded: fn(&str) -> bool,
 ) -> Result<(), Error> {
     let now = platform::id::now_rfc3339();
-    let mut tx = db.pool.begin().await?;
-    // Checked inside the transaction so a contact removed meanwhile answers
+    // The customer's turn, as for every change the last-owner rule checks.
+    let mut tx = begin_for_customer(db, customer_id).await?;
+    // Inside the transaction, so a contact removed meanwhile answers
     // NOT_FOUND rather than a foreign-key failure.
-    sqlx::query("select 1 as one from contact where contact_id = $1")
-        .bind(contact_id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(Error::NotFound)?;
+    touch(&mut tx, contact_id, &now).await?;
+    let held = roles_on(&mut tx, contact_id, customer_id).await?;
+    let dropped: Vec<String> = held
+        .into_iter()
+        .filter(|role| !roles.contains(&role.as_str()))
+        .collect();
+    keep_guarded_roles(&mut tx, contact_id, customer_id, &dropped, guarded).await?;
     // The assignment keeps the time it began: `home_customer` is the one
     // assigned first, and replacing roles must not move it.
     let began: Option<String> = sqlx::query(

@@ -3,6 +3,10 @@
 //! account-svc says whether the caller reaches the customer and which rules
 //! apply there (kind, password policy, Iam_usersMax); contact-svc applies
 //! them. A call that needs both services is joined here.
+//!
+//! Field limits are the reference's (ContactCreateV2, ContactInfoUpdateV2,
+//! ContactAssignV2); contact-svc enforces them, and the schemas here say
+//! the same.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -275,8 +279,9 @@ pub struct ContactCreate {
     /// Unique platform-wide, case-insensitive.
     #[schema(required = true, nullable = false, min_length = 1, max_length = 50)]
     pub login: Option<String>,
-    /// At least 6 characters with letters and digits, or what the partner's settings ask.
-    #[schema(required = true, nullable = false, min_length = 6, max_length = 128, format = Password)]
+    /// At least 6 characters with letters and digits, or what the partner's
+    /// settings ask. The reference sets no longest password.
+    #[schema(required = true, nullable = false, min_length = 6, format = Password)]
     pub password: Option<String>,
     #[schema(required = true, nullable = false, min_length = 1, max_length = 50)]
     pub name: Option<String>,
@@ -288,8 +293,9 @@ pub struct ContactCreate {
     #[serde(default)]
     #[schema(max_length = 100)]
     pub phone: Option<String>,
+    /// ContactCreateV2 allows 255 (a change of information, 50).
     #[serde(default)]
-    #[schema(max_length = 50)]
+    #[schema(max_length = 255)]
     pub cellular_phone: Option<String>,
     /// Roles on this customer: partner roles on partners, account roles on accounts.
     #[serde(default)]
@@ -457,7 +463,9 @@ pub async fn get_contact_v2(
     ))
 }
 
-/// The reference's ContactInfoUpdate: every field optional; what is absent stays.
+/// The reference's ContactInfoUpdate: every field optional; what is absent
+/// stays. `accessRoleNames`, when given, replaces the contact's roles on
+/// this customer.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ContactInfoUpdate {
@@ -474,6 +482,12 @@ pub struct ContactInfoUpdate {
     /// v2 only.
     #[schema(value_type = Option<super::partners::Culture>)]
     pub culture: Option<String>,
+    /// Replaces the contact's roles on this customer: at least one, each
+    /// suiting the customer (partner roles on partners, account roles on
+    /// accounts); the customer's last owner keeps its owner role (409).
+    /// Absent: the roles stay.
+    #[schema(min_items = 1)]
+    pub access_role_names: Option<Vec<String>>,
 }
 
 async fn update(
@@ -484,26 +498,118 @@ async fn update(
     body: ContactInfoUpdate,
 ) -> Result<pb::Contact, Problem> {
     caller.require("contacts:write")?;
-    rules(state, caller, &customer_id).await?;
+    let r = rules(state, caller, &customer_id).await?;
     issued_id(&contact_id)?;
+    let info = pb::UpdateContactRequest {
+        contact_id: contact_id.clone(),
+        customer_id: customer_id.clone(),
+        name: body.name,
+        email: body.email,
+        alternative_email: body.alternative_email,
+        phone: body.phone,
+        cellular_phone: body.cellular_phone,
+        culture: body.culture,
+    };
+    let Some(roles) = body.access_role_names else {
+        return update_info(state, caller, info).await;
+    };
+    // contact-svc's SetRoles reads no roles as "end the assignment" (what
+    // DELETE does); this model, like create and assign, needs one at least.
+    if roles.is_empty() {
+        return Err(Problem::field(
+            "accessRoleNames",
+            "at least one role is required",
+        ));
+    }
+    // SetRoles would assign a contact that holds no roles here: only a
+    // contact of this customer is changed (404 otherwise, as for the rest
+    // of the update).
+    let before = roles_here(state, caller, &contact_id, &customer_id).await?;
+    if before.is_empty() {
+        return Err(Problem::not_found());
+    }
+    // contact-svc decides: roles that suit the kind (400), the last owner
+    // kept (409). A refusal changes nothing.
+    set_roles(state, caller, &contact_id, &customer_id, &r.kind, roles).await?;
+    // Roles and information are two calls (UpdateContactRequest carries no
+    // roles): information contact-svc refuses puts the old roles back, so
+    // a refused PUT leaves the contact as it was.
+    match update_info(state, caller, info).await {
+        Ok(contact) => Ok(contact),
+        Err(refused) => {
+            if let Err(e) =
+                set_roles(state, caller, &contact_id, &customer_id, &r.kind, before).await
+            {
+                tracing::error!(
+                    contact_id,
+                    customer_id,
+                    error = ?e,
+                    "restoring a contact's roles after a refused update failed"
+                );
+            }
+            Err(refused)
+        }
+    }
+}
+
+async fn update_info(
+    state: &AppState,
+    caller: &Caller,
+    info: pb::UpdateContactRequest,
+) -> Result<pb::Contact, Problem> {
     Ok(state
         .contact
         .clone()
-        .update_contact(caller.ctx.internal().request(pb::UpdateContactRequest {
-            contact_id,
-            customer_id,
-            name: body.name,
-            email: body.email,
-            alternative_email: body.alternative_email,
-            phone: body.phone,
-            cellular_phone: body.cellular_phone,
-            culture: body.culture,
-        }))
+        .update_contact(caller.ctx.internal().request(info))
         .await?
         .into_inner())
 }
 
-/// Change a contact's information; what is absent stays.
+/// The roles the contact holds on the customer (none: not its contact).
+async fn roles_here(
+    state: &AppState,
+    caller: &Caller,
+    contact_id: &str,
+    customer_id: &str,
+) -> Result<Vec<String>, Problem> {
+    Ok(state
+        .contact
+        .clone()
+        .get_roles(caller.ctx.internal().request(pb::GetRolesRequest {
+            contact_id: contact_id.to_owned(),
+            customer_id: customer_id.to_owned(),
+        }))
+        .await?
+        .into_inner()
+        .roles)
+}
+
+/// Replaces the contact's roles on a customer of `kind`. Live tokens of the
+/// contact follow within seconds: auth-svc reads the roles afresh on every
+/// resolve, and the gateway keeps a resolved token for 2 s at most.
+async fn set_roles(
+    state: &AppState,
+    caller: &Caller,
+    contact_id: &str,
+    customer_id: &str,
+    kind: &str,
+    roles: Vec<String>,
+) -> Result<(), Problem> {
+    state
+        .contact
+        .clone()
+        .set_roles(caller.ctx.internal().request(pb::SetRolesRequest {
+            contact_id: contact_id.to_owned(),
+            customer_id: customer_id.to_owned(),
+            customer_kind: kind.to_owned(),
+            roles,
+        }))
+        .await?;
+    Ok(())
+}
+
+/// Change a contact's information, and with `accessRoleNames` its roles on
+/// the customer; what is absent stays.
 #[utoipa::path(put, path = "/accounts/{customerID}/contacts/{contactID}", tag = "contacts",
     params(("customerID" = String, Path, description = "The customer's id"), ("contactID" = String, Path, description = "The contact's id")),
     request_body = ContactInfoUpdate,
@@ -513,6 +619,7 @@ async fn update(
         (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks contacts:write", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such contact on a customer below the caller", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The roles would take the owner role from the customer's last owner", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "A service is down", body = Problem, content_type = "application/problem+json"),
     ),
@@ -531,7 +638,8 @@ pub async fn put_contact_v1(
     ))
 }
 
-/// Change a contact's information (v2: with culture); what is absent stays.
+/// Change a contact's information (v2: with culture), and with
+/// `accessRoleNames` its roles on the customer; what is absent stays.
 #[utoipa::path(put, path = "/accounts/{customerID}/contacts/{contactID}", tag = "contacts",
     params(("customerID" = String, Path, description = "The customer's id"), ("contactID" = String, Path, description = "The contact's id")),
     request_body = ContactInfoUpdate,
@@ -541,6 +649,7 @@ pub async fn put_contact_v1(
         (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks contacts:write", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such contact on a customer below the caller", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The roles would take the owner role from the customer's last owner", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "A service is down", body = Problem, content_type = "application/problem+json"),
     ),
@@ -673,9 +782,9 @@ pub async fn assign_contact(
 #[serde(rename_all = "camelCase")]
 pub struct PasswordChange {
     /// Required unless an owner of an ancestor partner resets the password.
-    #[schema(max_length = 128, format = Password)]
+    #[schema(format = Password)]
     pub current_password: Option<String>,
-    #[schema(required = true, nullable = false, min_length = 6, max_length = 128, format = Password)]
+    #[schema(required = true, nullable = false, min_length = 6, format = Password)]
     pub new_password: Option<String>,
 }
 

@@ -253,7 +253,10 @@ pub struct Settings {
     /// CIDR blocks the partner's API clients may call from; empty allows all.
     #[serde(rename = "apiAllowedNetworks")]
     pub api_allowed_networks: Vec<String>,
-    /// Read-only.
+    /// What the partner may do: `createPartners`, `createAccounts`,
+    /// `paperCheck`, `paymentProcessing` (its programme and its parent's
+    /// grants). Read-only here; grants change through `createPartners` and
+    /// `paymentProcessing` on PUT.
     pub features: BTreeMap<String, bool>,
     /// Password rule for contacts of this partner and every customer below
     /// it (the strictest along the ancestry applies): at least 6.
@@ -280,25 +283,82 @@ impl From<account::PartnerSettings> for Settings {
     }
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-#[allow(dead_code)]
-pub enum Culture {
-    #[serde(rename = "EN-US")]
-    EnUs,
-    #[serde(rename = "EN-GB")]
-    EnGb,
-    #[serde(rename = "FR-CA")]
-    FrCa,
-    #[serde(rename = "DE-DE")]
-    DeDe,
-    #[serde(rename = "IT-IT")]
-    ItIt,
-    #[serde(rename = "NL-NL")]
-    NlNl,
-    #[serde(rename = "JA-JP")]
-    JaJp,
-    #[serde(rename = "EN-AU")]
-    EnAu,
+/// The OpenAPI schema of a `culture` (fields name it with `value_type`):
+/// any `ll-CC` tag, an ISO 639-1 language and an ISO 3166-1 alpha-2
+/// country, case-insensitive, answered upper case (DESIGN §6.2). The
+/// reference's list ("e.g. 'EN-US', 'EN-GB', …") gives the examples, not a
+/// closed set; which codes exist is the services' to check (account-svc for
+/// companies and settings, contact-svc for contacts). A schema only, never
+/// a value: the fields stay strings.
+pub struct Culture;
+
+impl Culture {
+    /// Two letters, a hyphen, two letters (either case).
+    pub const PATTERN: &str = "^[A-Za-z]{2}-[A-Za-z]{2}$";
+    /// The reference's examples.
+    pub const EXAMPLES: [&str; 8] = [
+        "EN-US", "EN-GB", "FR-CA", "DE-DE", "IT-IT", "NL-NL", "JA-JP", "EN-AU",
+    ];
+}
+
+impl utoipa::PartialSchema for Culture {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some(
+                "An ISO 639-1 language and an ISO 3166-1 alpha-2 country as ll-CC; \
+                 case-insensitive, answered upper case.",
+            ))
+            .pattern(Some(Self::PATTERN))
+            .examples(Self::EXAMPLES)
+            .into()
+    }
+}
+
+impl ToSchema for Culture {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "Culture".into()
+    }
+}
+
+#[cfg(test)]
+mod culture_schema_tests {
+    use serde_json::{Value, json};
+    use utoipa::{PartialSchema as _, ToSchema as _};
+
+    use super::Culture;
+
+    /// The schema as swagger.json carries it.
+    fn schema() -> Value {
+        serde_json::to_value(Culture::schema()).expect("serializes")
+    }
+
+    #[test]
+    fn culture_schema_keeps_its_name() {
+        assert_eq!(Culture::name(), "Culture");
+    }
+
+    #[test]
+    fn culture_is_a_string_not_a_closed_set() {
+        let schema = schema();
+        assert_eq!(schema["type"], "string", "{schema}");
+        assert!(schema.get("enum").is_none(), "{schema}");
+    }
+
+    #[test]
+    fn culture_pattern_is_two_letters_a_hyphen_and_two_letters() {
+        assert_eq!(schema()["pattern"], "^[A-Za-z]{2}-[A-Za-z]{2}$");
+    }
+
+    #[test]
+    fn culture_examples_are_the_references() {
+        assert_eq!(
+            schema()["examples"],
+            json!([
+                "EN-US", "EN-GB", "FR-CA", "DE-DE", "IT-IT", "NL-NL", "JA-JP", "EN-AU"
+            ])
+        );
+    }
 }
 
 /// Every field is optional: what is absent stays as it is.
@@ -327,6 +387,15 @@ pub struct SettingsUpdate {
     pub password_require_symbols: Option<bool>,
     #[serde(rename = "passwordRequireMixedCase", default)]
     pub password_require_mixed_case: Option<bool>,
+    /// Advisors only: whether it may create partners. Set by an ancestor,
+    /// never by the partner itself.
+    #[serde(rename = "createPartners", default)]
+    pub create_partners: Option<bool>,
+    /// Whether the partner's customers may pay by credit card (reference
+    /// 002: payment processing enabled for it). Set by an ancestor, never
+    /// by the partner itself; the root distributor always has it.
+    #[serde(rename = "paymentProcessing", default)]
+    pub payment_processing: Option<bool>,
 }
 
 /// A partner's settings.
@@ -395,6 +464,8 @@ pub async fn put_settings(
                 password_min_length: body.password_min_length,
                 password_require_symbols: body.password_require_symbols,
                 password_require_mixed_case: body.password_require_mixed_case,
+                create_partners: body.create_partners,
+                payment_processing: body.payment_processing,
             }),
         )
         .await?
