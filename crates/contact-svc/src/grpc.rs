@@ -22,7 +22,7 @@ use crate::domain::{
     ROLES, Role, UsersMax, parse_roles, permissions_of,
 };
 use crate::error::Error;
-use crate::store::contact::{self, Answer, ContactInfo, NewContact};
+use crate::store::contact::{self, Answer, ContactInfo, NewContact, NewRoles};
 
 pub struct ContactApi {
     pub state: State,
@@ -484,6 +484,15 @@ impl pb::contact_service_server::ContactService for ContactApi {
             CellularPhone::parse_update,
         );
         let culture = present(&mut v, "culture", r.culture.as_deref(), Culture::parse);
+        // Roles, when given, replace the assignment's (ContactAssignV2's
+        // rule: at least one, each suiting the customer).
+        let roles = r.roles.as_ref().map(|given| {
+            let kind = v.check("customerKind", Kind::parse(&r.customer_kind));
+            if given.names.is_empty() {
+                v.add("accessRoleNames", "at least one role is required");
+            }
+            role_names(&mut v, &given.names, kind)
+        });
         if !v.is_empty() {
             return Err(Error::Invalid(v.into_vec()).into());
         }
@@ -501,10 +510,27 @@ impl pb::contact_service_server::ContactService for ContactApi {
                 .as_ref()
                 .map(|c| c.as_ref().map_or("", Culture::as_str)),
         };
-        contact::update(&self.state.db, &r.contact_id, &r.customer_id, &info).await?;
+        let new_roles = roles.as_deref().map(|roles| NewRoles {
+            roles,
+            guarded: Role::is_owner_role,
+        });
+        contact::update(
+            &self.state.db,
+            &r.contact_id,
+            &r.customer_id,
+            &info,
+            new_roles,
+        )
+        .await?;
+        if new_roles.is_some() {
+            // Who holds which role here changed: the customer's cached
+            // contact counts and lists follow, as for SetRoles.
+            self.contacts_changed(&r.customer_id).await;
+        }
         tracing::info!(
             contact_id = r.contact_id,
             customer_id = r.customer_id,
+            roles = ?roles,
             "contact updated"
         );
         Ok(Response::new(
@@ -1724,6 +1750,97 @@ mod tests {
         let _ = std::fs::remove_dir_all(dir);
     }
 
+    fn role_update(
+        contact_id: &str,
+        customer_id: &str,
+        name: &str,
+        roles: &[&str],
+    ) -> pb::UpdateContactRequest {
+        pb::UpdateContactRequest {
+            contact_id: contact_id.into(),
+            customer_id: customer_id.into(),
+            name: Some(name.into()),
+            roles: Some(pb::RoleNames {
+                names: roles.iter().map(|r| (*r).to_owned()).collect(),
+            }),
+            customer_kind: "account".into(),
+            ..Default::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn an_update_changes_roles_and_information_together_or_neither() {
+        let dir = temp_dir();
+        let api = api(&dir).await;
+        let owner = api
+            .create_contact(Request::new(create_request("ann", "", &["Owner"])))
+            .await
+            .expect("created")
+            .into_inner();
+        let (id, customer) = (owner.contact_id.as_str(), owner.customer_id.as_str());
+        // The last owner keeps its role: neither the roles nor the name change.
+        let err = api
+            .update_contact(Request::new(role_update(
+                id,
+                customer,
+                "Renamed",
+                &["ContactManager"],
+            )))
+            .await
+            .expect_err("last owner");
+        assert_eq!(err.code(), Code::FailedPrecondition);
+        assert_eq!(roles_of(&api, id, customer).await.roles, ["Owner"]);
+        let seen = api
+            .get_contact(Request::new(pb::GetContactRequest {
+                contact_id: id.into(),
+                customer_id: customer.into(),
+            }))
+            .await
+            .expect("read")
+            .into_inner();
+        assert_eq!(seen.name, owner.name);
+        // With another owner it steps down, renamed in the same change.
+        create_on(&api, customer, &["Owner"]).await;
+        let changed = api
+            .update_contact(Request::new(role_update(
+                id,
+                customer,
+                "Renamed",
+                &["ContactManager"],
+            )))
+            .await
+            .expect("changed")
+            .into_inner();
+        assert_eq!(
+            (changed.name.as_str(), changed.roles.as_slice()),
+            ("Renamed", &["ContactManager".to_owned()][..])
+        );
+    }
+
+    #[tokio::test]
+    async fn an_update_names_bad_or_missing_roles() {
+        let dir = temp_dir();
+        let api = api(&dir).await;
+        let owner = api
+            .create_contact(Request::new(create_request("ann", "", &["Owner"])))
+            .await
+            .expect("created")
+            .into_inner();
+        for roles in [&[][..], &["AG_PRIVATELABELOWNERS"][..], &["Nope"][..]] {
+            let err = api
+                .update_contact(Request::new(role_update(
+                    &owner.contact_id,
+                    &owner.customer_id,
+                    "X",
+                    roles,
+                )))
+                .await
+                .expect_err("refused");
+            assert_eq!(err.code(), Code::InvalidArgument, "{roles:?}");
+            assert_eq!(fields_of(&err), ["accessRoleNames"], "{roles:?}");
+        }
+    }
+
     #[tokio::test]
     async fn update_reports_every_bad_field_and_changes_nothing() {
         let dir = temp_dir();
@@ -1743,6 +1860,7 @@ mod tests {
                 phone: Some("call me".into()),
                 cellular_phone: Some("1".repeat(51)),
                 culture: Some("english".into()),
+                ..Default::default()
             }))
             .await
             .expect_err("refused");

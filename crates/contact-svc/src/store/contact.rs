@@ -409,7 +409,50 @@ pub async fn update(
     contact_id: &str,
     customer_id: &str,
     info: &ContactInfo<'_>,
+    roles: Option<NewRoles<'_>>,
 ) -> Result<(), Error> {
+    let Some(roles) = roles else {
+        let updated = update_info(
+            &mut *db.pool.acquire().await?,
+            contact_id,
+            customer_id,
+            info,
+        )
+        .await?;
+        return if updated {
+            Ok(())
+        } else {
+            Err(Error::NotFound)
+        };
+    };
+    // Roles and information in one transaction, in the customer's turn (the
+    // last-owner rule's), so a refusal of either leaves both as they were.
+    let now = platform::id::now_rfc3339();
+    let mut tx = begin_for_customer(db, customer_id).await?;
+    if !update_info(&mut tx, contact_id, customer_id, info).await? {
+        return Err(Error::NotFound);
+    }
+    replace_roles(&mut tx, contact_id, customer_id, roles, &now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The roles that replace a contact's roles on one customer, and which of
+/// them must keep a holder there.
+#[derive(Debug, Clone, Copy)]
+pub struct NewRoles<'a> {
+    pub roles: &'a [&'static str],
+    pub guarded: fn(&str) -> bool,
+}
+
+/// Sets the fields `info` gives; false when the contact holds no role on
+/// the customer (nothing changed).
+async fn update_info(
+    conn: &mut AnyConnection,
+    contact_id: &str,
+    customer_id: &str,
+    info: &ContactInfo<'_>,
+) -> Result<bool, Error> {
     // `coalesce` keeps a column whose new value is absent (bound as null),
     // so one statement serves every combination of fields.
     let updated = sqlx::query(
@@ -428,13 +471,10 @@ pub async fn update(
     .bind(info.cellular_phone)
     .bind(info.culture)
     .bind(platform::id::now_rfc3339())
-    .execute(&db.pool)
+    .execute(&mut *conn)
     .await?
     .rows_affected();
-    if updated == 0 {
-        return Err(Error::NotFound);
-    }
-    Ok(())
+    Ok(updated > 0)
 }
 
 /// Gives a contact of `from_customer_id` roles on `target_customer_id`, in
@@ -573,12 +613,35 @@ pub async fn set_roles(
     // Inside the transaction, so a contact removed meanwhile answers
     // NOT_FOUND rather than a foreign-key failure.
     touch(&mut tx, contact_id, &now).await?;
-    let held = roles_on(&mut tx, contact_id, customer_id).await?;
+    replace_roles(
+        &mut tx,
+        contact_id,
+        customer_id,
+        NewRoles { roles, guarded },
+        &now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Replaces the contact's roles on the customer inside the caller's
+/// transaction (which holds the customer's turn), keeping a holder of each
+/// guarded role and the time the assignment began.
+async fn replace_roles(
+    conn: &mut AnyConnection,
+    contact_id: &str,
+    customer_id: &str,
+    new: NewRoles<'_>,
+    now: &str,
+) -> Result<(), Error> {
+    let NewRoles { roles, guarded } = new;
+    let held = roles_on(&mut *conn, contact_id, customer_id).await?;
     let dropped: Vec<String> = held
         .into_iter()
         .filter(|role| !roles.contains(&role.as_str()))
         .collect();
-    keep_guarded_roles(&mut tx, contact_id, customer_id, &dropped, guarded).await?;
+    keep_guarded_roles(&mut *conn, contact_id, customer_id, &dropped, guarded).await?;
     // The assignment keeps the time it began: `home_customer` is the one
     // assigned first, and replacing roles must not move it.
     let began: Option<String> = sqlx::query(
@@ -586,14 +649,14 @@ pub async fn set_roles(
     )
     .bind(contact_id)
     .bind(customer_id)
-    .fetch_one(&mut *tx)
+    .fetch_one(&mut *conn)
     .await?
     .try_get("began")?;
-    let created_at = began.unwrap_or_else(|| now.clone());
+    let created_at = began.unwrap_or_else(|| now.to_owned());
     sqlx::query("delete from contact_role where contact_id = $1 and customer_id = $2")
         .bind(contact_id)
         .bind(customer_id)
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await?;
     for role in roles {
         sqlx::query("insert into contact_role (contact_id, customer_id, role, created_at, updated_at) values ($1, $2, $3, $4, $5)")
@@ -601,11 +664,10 @@ pub async fn set_roles(
             .bind(customer_id)
             .bind(*role)
             .bind(&created_at)
-            .bind(&now)
-            .execute(&mut *tx)
+            .bind(now)
+            .execute(&mut *conn)
             .await?;
     }
-    tx.commit().await?;
     Ok(())
 }
 

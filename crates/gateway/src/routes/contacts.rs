@@ -500,112 +500,28 @@ async fn update(
     caller.require("contacts:write")?;
     let r = rules(state, caller, &customer_id).await?;
     issued_id(&contact_id)?;
-    let info = pb::UpdateContactRequest {
-        contact_id: contact_id.clone(),
-        customer_id: customer_id.clone(),
-        name: body.name,
-        email: body.email,
-        alternative_email: body.alternative_email,
-        phone: body.phone,
-        cellular_phone: body.cellular_phone,
-        culture: body.culture,
-    };
-    let Some(roles) = body.access_role_names else {
-        return update_info(state, caller, info).await;
-    };
-    // contact-svc's SetRoles reads no roles as "end the assignment" (what
-    // DELETE does); this model, like create and assign, needs one at least.
-    if roles.is_empty() {
-        return Err(Problem::field(
-            "accessRoleNames",
-            "at least one role is required",
-        ));
-    }
-    // SetRoles would assign a contact that holds no roles here: only a
-    // contact of this customer is changed (404 otherwise, as for the rest
-    // of the update).
-    let before = roles_here(state, caller, &contact_id, &customer_id).await?;
-    if before.is_empty() {
-        return Err(Problem::not_found());
-    }
-    // contact-svc decides: roles that suit the kind (400), the last owner
-    // kept (409). A refusal changes nothing.
-    set_roles(state, caller, &contact_id, &customer_id, &r.kind, roles).await?;
-    // Roles and information are two calls (UpdateContactRequest carries no
-    // roles): information contact-svc refuses puts the old roles back, so
-    // a refused PUT leaves the contact as it was.
-    match update_info(state, caller, info).await {
-        Ok(contact) => Ok(contact),
-        Err(refused) => {
-            if let Err(e) =
-                set_roles(state, caller, &contact_id, &customer_id, &r.kind, before).await
-            {
-                tracing::error!(
-                    contact_id,
-                    customer_id,
-                    error = ?e,
-                    "restoring a contact's roles after a refused update failed"
-                );
-            }
-            Err(refused)
-        }
-    }
-}
-
-async fn update_info(
-    state: &AppState,
-    caller: &Caller,
-    info: pb::UpdateContactRequest,
-) -> Result<pb::Contact, Problem> {
+    // contact-svc changes roles and information in one transaction, or
+    // neither: roles that suit the kind (400), the last owner kept (409).
+    // Live tokens of the contact follow within seconds: auth-svc reads the
+    // roles afresh on every resolve, and the gateway keeps a resolved token
+    // for 2 s at most.
     Ok(state
         .contact
         .clone()
-        .update_contact(caller.ctx.internal().request(info))
+        .update_contact(caller.ctx.internal().request(pb::UpdateContactRequest {
+            contact_id,
+            customer_id,
+            name: body.name,
+            email: body.email,
+            alternative_email: body.alternative_email,
+            phone: body.phone,
+            cellular_phone: body.cellular_phone,
+            culture: body.culture,
+            roles: body.access_role_names.map(|names| pb::RoleNames { names }),
+            customer_kind: r.kind,
+        }))
         .await?
         .into_inner())
-}
-
-/// The roles the contact holds on the customer (none: not its contact).
-async fn roles_here(
-    state: &AppState,
-    caller: &Caller,
-    contact_id: &str,
-    customer_id: &str,
-) -> Result<Vec<String>, Problem> {
-    Ok(state
-        .contact
-        .clone()
-        .get_roles(caller.ctx.internal().request(pb::GetRolesRequest {
-            contact_id: contact_id.to_owned(),
-            customer_id: customer_id.to_owned(),
-        }))
-        .await?
-        .into_inner()
-        .roles)
-}
-
-/// Replaces the contact's roles on a customer of `kind`. Live tokens of the
-/// contact follow within seconds: auth-svc reads the roles afresh on every
-/// resolve, and the gateway keeps a resolved token for 2 s at most.
-async fn set_roles(
-    state: &AppState,
-    caller: &Caller,
-    contact_id: &str,
-    customer_id: &str,
-    kind: &str,
-    roles: Vec<String>,
-) -> Result<(), Problem> {
-    state
-        .contact
-        .clone()
-        .set_roles(caller.ctx.internal().request(pb::SetRolesRequest {
-            contact_id: contact_id.to_owned(),
-            customer_id: customer_id.to_owned(),
-            customer_kind: kind.to_owned(),
-            roles,
-        }))
-        .await?;
-    Ok(())
 }
 
 /// Change a contact's information, and with `accessRoleNames` its roles on
