@@ -100,8 +100,9 @@ impl Networks {
 /// The shortest minimum a partner may set: the platform's own floor (issue
 /// 5: at least 6 characters by default), which no partner can loosen.
 pub const MIN_PASSWORD_LENGTH: i32 = 6;
-/// The longest minimum a partner may set: contact-svc accepts passwords of
-/// at most 128 characters, so a higher minimum would admit no password.
+/// The longest minimum a partner may set. Passwords themselves have no
+/// longest length (the reference sets none); this bounds only the rule, so
+/// a partner cannot ask for a password no person would type.
 pub const MAX_PASSWORD_LENGTH: i32 = 128;
 
 /// The minimum password length a partner sets, within

@@ -247,7 +247,8 @@ pub struct Settings {
     /// Empty when unset.
     #[serde(rename = "supportEmail")]
     pub support_email: String,
-    /// EN-US, EN-GB, FR-CA, DE-DE, IT-IT, NL-NL, JA-JP or EN-AU; empty when unset.
+    /// Any `ll-CC` culture (ISO 639-1 language, ISO 3166-1 country), upper
+    /// case; empty when unset.
     #[serde(rename = "defaultCulture")]
     pub default_culture: String,
     /// CIDR blocks the partner's API clients may call from; empty allows all.
