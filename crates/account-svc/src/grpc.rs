@@ -33,6 +33,7 @@ use proto::billing::v1 as billing;
 use proto::contact::v1 as contact;
 use tonic::{Code, Request, Response, Status};
 
+use crate::domain::company::parse_address;
 use crate::domain::company::{AddressCheck, Company, CompanyChange, parse_company};
 use crate::domain::culture::Culture;
 use crate::domain::failed_setup::{self, Refused, SetupRefusal};
@@ -44,7 +45,6 @@ use crate::domain::settings::{
     SettingsChange, SupportEmail,
 };
 use crate::domain::vat::VatNumber;
-use crate::domain::company::parse_address;
 use crate::domain::{
     AccountName, PartnerProgram, Program, bounded, parse_comments, parse_options, parse_reason,
 };

@@ -108,11 +108,7 @@ async fn wrong_types_name_the_field_path() {
     for (path, value, field) in [
         (&["programs"][..], json!("Email"), "programs"),
         (&["general"], json!(5), "general"),
-        (
-            &["general", "login"],
-            json!(5),
-            "general.login",
-        ),
+        (&["general", "login"], json!(5), "general.login"),
         (
             &["company", "address", "zip"],
             json!(62701),
@@ -209,11 +205,7 @@ async fn over_long_fields_are_each_named() {
             json!("s".repeat(101)),
             "company.address.street",
         ),
-        (
-            &["general", "name"],
-            json!("n".repeat(51)),
-            "general.name",
-        ),
+        (&["general", "name"], json!("n".repeat(51)), "general.name"),
         (
             &["general", "email"],
             json!(format!("{}@example.com", "e".repeat(39))),
@@ -352,11 +344,7 @@ async fn weak_password_names_the_owner_password() {
     for password in ["abcdefgh", "12345678", "abc12", ""] {
         let body = body_with(&["general", "password"], json!(password));
         let problem = refused(&app, &token, &body, &["general.password"]).await;
-        assert_eq!(
-            fields(&problem),
-            vec!["general.password"],
-            "{problem}"
-        );
+        assert_eq!(fields(&problem), vec!["general.password"], "{problem}");
         // The password is never echoed.
         if !password.is_empty() {
             assert!(!problem.to_string().contains(password), "{problem}");
@@ -410,27 +398,23 @@ async fn malformed_names_contacts_and_programs_are_named() {
             json!("acme x"),
             "general.userName",
         ),
-        (
-            &["general", "userName"],
-            json!("   "),
-            "general.userName",
-        ),
+        (&["general", "userName"], json!("   "), "general.userName"),
         (
             &["general", "email"],
             json!("not-an-email"),
             "general.email",
         ),
-        (
-            &["general", "login"],
-            json!("has space"),
-            "general.login",
-        ),
+        (&["general", "login"], json!("has space"), "general.login"),
         (
             &["general", "login"],
             json!("l".repeat(51)),
             "general.login",
         ),
-        (&["company", "phone"], json!("1".repeat(51)), "company.phone"),
+        (
+            &["company", "phone"],
+            json!("1".repeat(51)),
+            "company.phone",
+        ),
         (&["company", "phone"], json!(""), "company.phone"),
         (
             &["company", "address", "city"],
