@@ -1303,8 +1303,8 @@ impl pb::account_service_server::AccountService for AccountApi {
                 cols.zip = &a.zip;
                 cols.country = &a.country;
             }
-            if let Some(culture) = change.culture {
-                cols.culture = culture.map_or("", Culture::as_str);
+            if let Some(culture) = &change.culture {
+                cols.culture = culture.as_ref().map_or("", Culture::as_str);
             }
             if let Some(vat) = &change.vat_number {
                 cols.vat_number = vat.as_ref().map_or("", VatNumber::as_str);
@@ -1619,7 +1619,8 @@ impl pb::account_service_server::AccountService for AccountApi {
                     .map(|e| e.as_ref().map_or("", SupportEmail::as_str)),
                 default_culture: change
                     .default_culture
-                    .map(|c| c.map_or("", Culture::as_str)),
+                    .as_ref()
+                    .map(|c| c.as_ref().map_or("", Culture::as_str)),
                 api_allowed_networks: networks.as_deref(),
                 password_min_length: change.password_min_length.map(PasswordMinLength::get),
                 password_require_symbols: change.password_require_symbols,
@@ -1840,6 +1841,7 @@ fn new_row(n: NewCustomer<'_>) -> Result<CustomerRow, Error> {
         company_culture: n
             .company
             .culture
+            .as_ref()
             .map(Culture::as_str)
             .unwrap_or_default()
             .into(),

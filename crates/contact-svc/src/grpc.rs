@@ -19,7 +19,7 @@ use tonic::{Request, Response, Status};
 use crate::State;
 use crate::domain::{
     CellularPhone, Culture, Email, Kind, Login, PERMISSIONS, Password, PersonName, Phone, Policy,
-    ROLES, Role, UsersMax, parse_roles, permissions_of,
+    ROLES, Role, UsersMax, parse_culture, parse_roles, permissions_of,
 };
 use crate::error::Error;
 use crate::store::contact::{self, Answer, ContactInfo, NewContact, NewRoles};
@@ -98,7 +98,7 @@ impl ContactApi {
             v.check("customerKind", Kind::parse(&r.customer_kind))
         };
         let roles = role_names(&mut v, &r.roles, kind);
-        let culture = v.check("culture", Culture::parse(&r.culture));
+        let culture = v.check("culture", parse_culture(&r.culture));
         let users_max = v.check("usersMax", UsersMax::parse(r.users_max));
         let (
             Some(login),
@@ -483,7 +483,7 @@ impl pb::contact_service_server::ContactService for ContactApi {
             r.cellular_phone.as_deref(),
             CellularPhone::parse_update,
         );
-        let culture = present(&mut v, "culture", r.culture.as_deref(), Culture::parse);
+        let culture = present(&mut v, "culture", r.culture.as_deref(), parse_culture);
         // Roles, when given, replace the assignment's (ContactAssignV2's
         // rule: at least one, each suiting the customer).
         let roles = r.roles.as_ref().map(|given| {
@@ -1506,7 +1506,8 @@ mod tests {
         let err = api
             .create_contact(Request::new(pb::CreateContactRequest {
                 alternative_email: "not an address".into(),
-                phone: "call me".into(),
+                // One past ContactCreateV2's 100.
+                phone: "1".repeat(101),
                 // One past ContactCreateV2's 255.
                 cellular_phone: "1".repeat(256),
                 ..create_request("ann", "", &["Owner"])
@@ -1857,7 +1858,7 @@ mod tests {
                 name: Some(String::new()),
                 email: Some("nope".into()),
                 alternative_email: Some("nope".into()),
-                phone: Some("call me".into()),
+                phone: Some("1".repeat(101)),
                 cellular_phone: Some("1".repeat(51)),
                 culture: Some("english".into()),
                 ..Default::default()

@@ -17,6 +17,7 @@ pub mod fake_peer;
 pub mod grpc;
 pub mod id;
 pub mod idempotency;
+pub mod locale;
 pub mod metrics;
 pub mod net;
 pub mod paging;

@@ -450,7 +450,7 @@ mod tests {
         let mut given = company("Acme");
         given.culture = "fr-ca".into();
         let c = parse_company(Some(&given), &mut v).expect("valid");
-        assert_eq!(c.culture.map(Culture::as_str), Some("FR-CA"));
+        assert_eq!(c.culture.as_ref().map(Culture::as_str), Some("FR-CA"));
     }
 
     #[test]

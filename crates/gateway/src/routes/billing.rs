@@ -111,9 +111,9 @@ pub struct BillingInfoUpdate {
     #[serde(default)]
     #[schema(min_length = 1, max_length = 100)]
     pub name: Option<String>,
-    /// Digits with `+`, spaces, `-`, `.`, `(` and `)`; at least 5 digits.
+    /// The payment's phone rule (PaymentV2): not blank, at most 100.
     #[serde(default)]
-    #[schema(max_length = 50)]
+    #[schema(min_length = 1, max_length = 100)]
     pub phone: Option<String>,
     /// Where invoices go: `local@domain.tld`.
     #[serde(default)]
