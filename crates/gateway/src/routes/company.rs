@@ -27,6 +27,7 @@ pub fn router_v2() -> OpenApiRouter<AppState> {
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(as = AddressGetV1Model)]
 pub struct AddressViewV1 {
     pub street: String,
     pub city: String,
@@ -37,6 +38,7 @@ pub struct AddressViewV1 {
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(as = CompanyGetV1Model)]
 pub struct CompanyViewV1 {
     pub name: String,
     pub phone: String,
@@ -45,6 +47,7 @@ pub struct CompanyViewV1 {
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = AddressGetV2Model)]
 pub struct AddressViewV2 {
     pub address_line1: String,
     pub address_line2: String,
@@ -73,6 +76,7 @@ impl From<proto::common::v1::Address> for AddressViewV2 {
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = CompanyGetV2Model)]
 pub struct CompanyViewV2 {
     pub name: String,
     pub phone: String,
@@ -113,6 +117,7 @@ impl From<pb::Company> for CompanyViewV2 {
 
 /// v1's company update: every field optional; what is absent stays.
 #[derive(Debug, Default, Deserialize, ToSchema)]
+#[schema(as = CompanyUpdateV1Model)]
 pub struct CompanyUpdateV1 {
     #[schema(min_length = 1, max_length = 255)]
     pub name: Option<String>,
@@ -122,6 +127,7 @@ pub struct CompanyUpdateV1 {
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
+#[schema(as = AddressUpdateV1Model)]
 pub struct AddressUpdateV1 {
     #[schema(min_length = 1, max_length = 100)]
     pub street: Option<String>,
@@ -138,6 +144,7 @@ pub struct AddressUpdateV1 {
 /// The reference's CompanyUpdateV2: every field optional; what is absent stays.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = CompanyUpdateV2Model)]
 pub struct CompanyUpdateV2 {
     #[schema(min_length = 1, max_length = 255)]
     pub name: Option<String>,
@@ -152,6 +159,7 @@ pub struct CompanyUpdateV2 {
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = AddressUpdateV2Model)]
 pub struct AddressUpdateV2 {
     /// v1's `street` is accepted here too.
     #[serde(alias = "street")]
@@ -359,6 +367,7 @@ impl From<AddressQuestion> for AddressV2 {
 
 /// The reference's AddressValidationV2.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(as = AddressValidationV2Model)]
 pub struct AddressValidation {
     /// 0 valid as given, 1 valid after refinement (see `changes`), 2 invalid (see `errors`).
     pub status: i32,

@@ -80,6 +80,7 @@ fn policy(r: &account::ContactRules) -> pb::PasswordPolicy {
 /// A contact as the reference's ContactGet shows it (v1).
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = ContactGetV1Model)]
 pub struct ContactGet {
     #[serde(rename = "contactID")]
     pub contact_id: String,
@@ -96,6 +97,7 @@ pub struct ContactGet {
 /// v2's ContactGetV2: v1's fields and `culture`.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = ContactGetV2Model)]
 pub struct ContactGetV2 {
     #[serde(rename = "contactID")]
     pub contact_id: String,
@@ -142,6 +144,7 @@ impl From<pb::Contact> for ContactGetV2 {
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(as = PageV1Model_ContactGetV1Model)]
 pub struct ContactPage {
     /// Items on this page.
     pub count: i64,
@@ -158,6 +161,7 @@ pub struct ContactPage {
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(as = PageV2Model_ContactGetV2Model)]
 pub struct ContactPageV2 {
     /// Items on this page.
     pub count: i64,
@@ -275,6 +279,7 @@ pub async fn list_contacts_v2(
 /// The reference's ContactCreate (v1 has no `culture`).
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = ContactCreateV2Model)]
 pub struct ContactCreate {
     /// Unique platform-wide, case-insensitive.
     #[schema(required = true, nullable = false, min_length = 1, max_length = 50)]
@@ -468,6 +473,7 @@ pub async fn get_contact_v2(
 /// this customer.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = ContactInfoUpdateV2Model)]
 pub struct ContactInfoUpdate {
     #[schema(min_length = 1, max_length = 50)]
     pub name: Option<String>,
@@ -634,6 +640,7 @@ pub async fn delete_contact(
 /// The reference's ContactAssignV2Model.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = ContactAssignV2Model)]
 pub struct ContactAssign {
     /// The account (or partner) the contact is assigned to.
     #[serde(rename = "targetAccountID", default)]
