@@ -588,7 +588,7 @@ pub struct DeleteQuery {
 /// Delete an account, or a partner without customers. Irreversible: only a
 /// tombstone (who, when, why) is kept.
 #[utoipa::path(delete, path = "/accounts/{customerID}", tag = "accounts",
-    params(("customerID" = String, Path, description = "The customer's id"), DeleteQuery),
+    params(("customerID" = String, Path, description = "The reference's accountID: the id of the account (or childless partner) to delete"), DeleteQuery),
     responses(
         (status = 204, description = "Deleted"),
         (status = 400, description = "No reason, or one too long", body = Problem, content_type = "application/problem+json"),
