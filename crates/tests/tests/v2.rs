@@ -455,7 +455,7 @@ async fn unknown_option_key_is_refused() {
         &["general", "options"],
         json!({"Foo": "x"}),
     );
-    refused(body, "general.options").await;
+    refused(body, "general.options.Foo").await;
 }
 
 #[tokio::test]
