@@ -1,8 +1,10 @@
 //! Closing billing periods: one invoice per account for a calendar month
-//! that has ended. The ClosePeriod call, the `close-period` command and the
-//! scheduled closer all come here. Each invoice commits on its own and the
-//! (customer, period) key refuses a second one, so a close that stops half
-//! way is finished by running it again.
+//! that has ended, billed to whoever pays by the account's payment method
+//! at closing time (the parent partner for paperCheck). The ClosePeriod
+//! call, the `close-period` command and the scheduled closer all come here.
+//! Each invoice commits on its own and the (customer, period) key refuses a
+//! second one, so a close that stops half way is finished by running it
+//! again.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -12,10 +14,11 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::State;
-use crate::domain::invoice::{Period, Price, draft};
+use crate::domain::PaymentType;
+use crate::domain::invoice::{Period, Price, billed_to, draft};
 use crate::error::Error;
 use crate::store::invoice::{self, Issued};
-use crate::store::usage;
+use crate::store::{payment_method, usage};
 use crate::totals;
 
 /// How many invoices a close created, and how many accounts had one already.
@@ -77,7 +80,23 @@ pub async fn close_period(state: &State, period: Period) -> Result<Closed, Error
                 .unwrap_or_default();
             let used = usage::per_meter(&state.db, &c.customer_id, &from, &to).await?;
             let d = draft(&c.plan_name, prices, &used);
-            match invoice::issue(&state.db, &c.customer_id, &period_name, &c.plan_name, &d).await? {
+            // The payment method as it stands now, at closing time. A type
+            // stored before the rules parsed it counts as no method: the
+            // account pays itself.
+            let payment = payment_method::find(&state.db, &c.customer_id)
+                .await?
+                .and_then(|m| PaymentType::parse(&m.payment_type).ok());
+            let payer = billed_to(payment, &c.customer_id, &c.parent_partner_id);
+            match invoice::issue(
+                &state.db,
+                &c.customer_id,
+                payer,
+                &period_name,
+                &c.plan_name,
+                &d,
+            )
+            .await?
+            {
                 Issued::Created { credits_applied } => {
                     totals::invoice_issued(&state.cache, &c.customer_id, credits_applied > 0).await;
                     closed.created += 1;

@@ -44,6 +44,11 @@ pub const MIGRATIONS: &[Migration] = &[
         description: "idempotency_key",
         sql: platform::idempotency::TABLE_SQL,
     },
+    Migration {
+        version: 4,
+        description: "invoice_billed_to",
+        sql: include_str!("../migrations/0004_invoice_billed_to.sql"),
+    },
 ];
 
 #[derive(Clone)]

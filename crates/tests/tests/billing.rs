@@ -1,7 +1,8 @@
 //! Billing end to end (issue 6): billing information and the card on file
 //! (shown masked, never stored), every outcome of the sandbox processor,
 //! usage recorded over gRPC and reported over REST (rolled up for a
-//! partner's subtree), the invoices of a closed month, and prepaid credit
+//! partner's subtree), the invoices of a closed month and who pays them
+//! (the parent partner for paperCheck), and prepaid credit
 //! moving down the partner tree without ever overdrawing a parent.
 
 #![allow(clippy::unwrap_used)]
@@ -1752,6 +1753,107 @@ async fn closing_a_month_invoices_plan_fee_plus_usage_less_credit_once() {
             "{id}: expected the balance unchanged, got {head}"
         );
         assert_eq!(after.len(), entries, "{id}: expected no new ledger entry");
+    }
+}
+
+#[tokio::test]
+async fn a_paper_check_accounts_invoice_is_billed_to_its_parent_and_a_card_accounts_to_itself() {
+    let app = TestApp::spawn().await;
+    let root = app.root_token().await;
+    let parent = app.partner(&root, "billedto", None).await;
+    // The reference's v1 example as written (creditCard), and as a
+    // paperCheck create without the creditCard object: "bill to the parent
+    // account".
+    let mut by_check = reference_v1_body(&parent.id, "billed-to-parent");
+    by_check["payment"]["type"] = json!("paperCheck");
+    by_check["payment"]
+        .as_object_mut()
+        .unwrap()
+        .remove("creditCard");
+    let mut ids = Vec::new();
+    for (what, body) in [
+        ("paperCheck", by_check),
+        (
+            "creditCard",
+            reference_v1_body(&parent.id, "billed-to-self"),
+        ),
+    ] {
+        let (status, created) = app.post(&root, "/v1/api/accounts", &body).await;
+        assert_eq!(
+            status,
+            StatusCode::CREATED,
+            "{what}: expected 201, got {status} {created}"
+        );
+        assert_eq!(created["parentPartnerID"], parent.id.as_str(), "{created}");
+        let id = id_of(&created);
+        // On the books before the month being closed.
+        let done = sqlx::query("update customer set created_at = $1 where customer_id = $2")
+            .bind("2020-01-15T00:00:00.000000Z")
+            .bind(id.as_str())
+            .execute(&app.stack.db(Svc::Account).pool)
+            .await
+            .unwrap();
+        assert_eq!(done.rows_affected(), 1, "backdating {what} {id}");
+        ids.push((what, id));
+    }
+
+    let period = ym(month_before(this_month()));
+    let closed = grpc(&app)
+        .await
+        .close_period(pb::ClosePeriodRequest {
+            period: period.clone(),
+        })
+        .await
+        .unwrap_or_else(|s| panic!("closing {period}: expected OK, got {s:?}"))
+        .into_inner();
+    assert_eq!(
+        (closed.invoices_created, closed.invoices_existing),
+        (2, 0),
+        "closing {period}: expected one invoice per account, got {closed:?}"
+    );
+
+    for (what, id) in &ids {
+        let payer = if *what == "paperCheck" {
+            parent.id.as_str()
+        } else {
+            id.as_str()
+        };
+        let page = invoices(&app, &root, id).await;
+        assert_eq!(page["total"], 1, "{what}: expected one invoice, got {page}");
+        let listed = &page["items"][0];
+        assert_eq!(listed["customerID"], id.as_str(), "{what}: {listed}");
+        assert_eq!(
+            listed["billedToCustomerID"], payer,
+            "{what}: expected the invoice billed to {payer}, got {listed}"
+        );
+        let invoice_id = listed["invoiceID"].as_str().unwrap();
+        for version in ["v1", "v2"] {
+            let path = format!("/{version}/api/accounts/{id}/invoices/{invoice_id}");
+            let (status, invoice) = app.get(&root, &path).await;
+            assert_eq!(status, StatusCode::OK, "GET {path}: {status} {invoice}");
+            assert_eq!(&invoice, listed, "{what}: GET {path}");
+        }
+    }
+
+    // The contract documents the field, in both versions' documents.
+    for version in ["v1", "v2"] {
+        let doc: Value = app
+            .http
+            .get(app.at(&format!("/swagger/{version}/swagger.json")))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let field = &doc["components"]["schemas"]["Invoice"]["properties"]["billedToCustomerID"];
+        assert_eq!(field["type"], "string", "{version}: {field}");
+        assert!(
+            field["description"]
+                .as_str()
+                .is_some_and(|d| d.contains("paperCheck")),
+            "{version}: expected billedToCustomerID described, got {field}"
+        );
     }
 }
 

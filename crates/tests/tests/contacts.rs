@@ -1283,8 +1283,7 @@ async fn put_with_access_role_names_replaces_the_contacts_roles_on_that_customer
             .json()
             .await
             .unwrap();
-        let property =
-            &doc["components"]["schemas"]["ContactInfoUpdateV2Model"]["properties"]["accessRoleNames"];
+        let property = &doc["components"]["schemas"]["ContactInfoUpdateV2Model"]["properties"]["accessRoleNames"];
         assert_eq!(property["minItems"], 1, "{version}: {property}");
     }
 

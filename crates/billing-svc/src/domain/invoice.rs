@@ -2,6 +2,7 @@
 
 use time::{Date, Month, OffsetDateTime, Time};
 
+use super::PaymentType;
 use super::money::price_of;
 
 /// A closed-able billing period: one UTC calendar month.
@@ -198,6 +199,22 @@ pub fn credit_to_apply(subtotal: i64, balance: Option<(&str, i64)>, currency: &s
     }
 }
 
+/// Who an invoice is billed to, by the account's payment type at closing
+/// time: the reference's paperCheck means "bill to the parent account", so
+/// the parent partner pays; creditCard (or no payment method on file) means
+/// the account pays itself. An account without a parent (never the case for
+/// an account, but the root has none) pays itself.
+pub fn billed_to<'a>(
+    payment: Option<PaymentType>,
+    customer_id: &'a str,
+    parent_partner_id: &'a str,
+) -> &'a str {
+    match payment {
+        Some(PaymentType::PaperCheck) if !parent_partner_id.is_empty() => parent_partner_id,
+        _ => customer_id,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -298,6 +315,31 @@ mod tests {
             ]
         );
         assert_eq!(d.subtotal, 900 + 25 + 1500);
+    }
+
+    #[test]
+    fn paper_check_bills_the_parent_partner() {
+        assert_eq!(
+            billed_to(Some(PaymentType::PaperCheck), "account", "parent"),
+            "parent"
+        );
+    }
+
+    #[test]
+    fn a_card_or_no_payment_method_bills_the_account_itself() {
+        assert_eq!(
+            billed_to(Some(PaymentType::CreditCard), "account", "parent"),
+            "account"
+        );
+        assert_eq!(billed_to(None, "account", "parent"), "account");
+    }
+
+    #[test]
+    fn paper_check_without_a_parent_bills_the_customer_itself() {
+        assert_eq!(
+            billed_to(Some(PaymentType::PaperCheck), "account", ""),
+            "account"
+        );
     }
 
     #[test]

@@ -30,6 +30,7 @@ fn to_pb(i: InvoiceRow) -> pb::Invoice {
     pb::Invoice {
         invoice_id: i.invoice_id,
         customer_id: i.customer_id,
+        billed_to_customer_id: i.billed_to,
         period: i.period,
         plan_name: i.plan_name,
         currency: i.currency,

@@ -24,6 +24,8 @@ pub struct LineRow {
 pub struct InvoiceRow {
     pub invoice_id: String,
     pub customer_id: String,
+    /// Who pays: the parent partner for paperCheck, else `customer_id`.
+    pub billed_to: String,
     pub period: String,
     pub plan_name: String,
     pub currency: String,
@@ -34,12 +36,21 @@ pub struct InvoiceRow {
     pub issued_at: String,
 }
 
-const COLUMNS: &str = "invoice_id, customer_id, period, plan_name, currency, subtotal, credits_applied, total, issued_at";
+const COLUMNS: &str = "invoice_id, customer_id, billed_to, period, plan_name, currency, subtotal, credits_applied, total, issued_at";
 
 fn invoice(r: &AnyRow) -> Result<InvoiceRow, sqlx::Error> {
+    let customer_id: String = r.try_get("customer_id")?;
+    let billed_to: String = r.try_get("billed_to")?;
     Ok(InvoiceRow {
         invoice_id: r.try_get("invoice_id")?,
-        customer_id: r.try_get("customer_id")?,
+        // Invoices issued before migration 4 hold '': they were the
+        // customer's own to pay.
+        billed_to: if billed_to.is_empty() {
+            customer_id.clone()
+        } else {
+            billed_to
+        },
+        customer_id,
         period: r.try_get("period")?,
         plan_name: r.try_get("plan_name")?,
         currency: r.try_get("currency")?,
@@ -61,13 +72,14 @@ pub enum Issued {
     Created { credits_applied: i64 },
 }
 
-/// Issues the customer's invoice for `period` unless it has one: the
-/// invoice, its lines and the credit applied commit together or not at
-/// all.
+/// Issues the customer's invoice for `period`, billed to `billed_to`,
+/// unless it has one: the invoice, its lines and the credit applied commit
+/// together or not at all.
 #[tracing::instrument(name = "db billing.invoice.issue", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "billing"))]
 pub async fn issue(
     db: &Db,
     customer_id: &str,
+    billed_to: &str,
     period: &str,
     plan_name: &str,
     draft: &Draft,
@@ -78,11 +90,12 @@ pub async fn issue(
     // The unique (customer, period) key decides, first and under the write
     // lock, whether this period is invoiced already.
     let inserted = sqlx::query(
-        "insert into invoice (invoice_id, customer_id, period, plan_name, currency, subtotal, credits_applied, total, issued_at) \
-         values ($1, $2, $3, $4, $5, $6, 0, $6, $7) on conflict (customer_id, period) do nothing",
+        "insert into invoice (invoice_id, customer_id, billed_to, period, plan_name, currency, subtotal, credits_applied, total, issued_at) \
+         values ($1, $2, $3, $4, $5, $6, $7, 0, $7, $8) on conflict (customer_id, period) do nothing",
     )
     .bind(&invoice_id)
     .bind(customer_id)
+    .bind(billed_to)
     .bind(period)
     .bind(plan_name)
     .bind(&draft.currency)

@@ -384,6 +384,12 @@ pub struct Invoice {
     pub invoice_id: String,
     #[serde(rename = "customerID")]
     pub customer_id: String,
+    /// Who pays this invoice: the parent partner when the account pays by
+    /// `paperCheck` ("bill to the parent account"), the customer itself
+    /// (`customerID`) when it pays by `creditCard`. The payment type at
+    /// closing time decides.
+    #[serde(rename = "billedToCustomerID")]
+    pub billed_to_customer_id: String,
     /// The calendar month billed, `YYYY-MM` (UTC).
     pub period: String,
     pub plan_name: String,
@@ -404,6 +410,12 @@ impl From<pb::Invoice> for Invoice {
     fn from(i: pb::Invoice) -> Self {
         Self {
             invoice_id: i.invoice_id,
+            billed_to_customer_id: if i.billed_to_customer_id.is_empty() {
+                // A billing-svc that predates the field: the customer paid.
+                i.customer_id.clone()
+            } else {
+                i.billed_to_customer_id
+            },
             customer_id: i.customer_id,
             period: i.period,
             plan_name: i.plan_name,
