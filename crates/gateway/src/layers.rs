@@ -68,10 +68,9 @@ pub fn app(state: AppState) -> Router {
                 .layer(middleware::from_fn(crate::idempotency::layer))
                 // 8. A backstop for work that outlives its deadline; the gRPC
                 //    deadline set from the same value normally answers first (504).
-                .layer(tower_http::timeout::TimeoutLayer::with_status_code(
-                    axum::http::StatusCode::GATEWAY_TIMEOUT,
-                    timeout + std::time::Duration::from_secs(1),
-                ))
+                .layer(middleware::from_fn(move |req: Request, next: Next| {
+                    backstop(timeout + std::time::Duration::from_secs(1), req, next)
+                }))
                 // 9. Bodies beyond what any route takes are refused unread.
                 .layer(tower_http::limit::RequestBodyLimitLayer::new(BODY_LIMIT)),
         )
@@ -235,4 +234,18 @@ pub async fn request_id_scope(req: Request, next: Next) -> Response {
         .unwrap_or_default()
         .to_owned();
     REQUEST_ID.scope(id, next.run(req)).await
+}
+
+/// Answers a request still running `limit` after it came in with a 504
+/// problem document (and drops its work), like every other 504.
+async fn backstop(limit: std::time::Duration, req: Request, next: Next) -> Response {
+    use axum::response::IntoResponse as _;
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(res) => res,
+        Err(_) => crate::problem::Problem::new(
+            axum::http::StatusCode::GATEWAY_TIMEOUT,
+            "the request took longer than its deadline",
+        )
+        .into_response(),
+    }
 }

@@ -156,7 +156,12 @@ impl From<tonic::Status> for Problem {
         // Exhaustive on purpose: a new code must be placed consciously.
         let status = match s.code() {
             Code::Ok => StatusCode::INTERNAL_SERVER_ERROR,
-            Code::Cancelled => StatusCode::from_u16(499).unwrap_or(StatusCode::BAD_REQUEST),
+            // The gateway starts every call and never cancels one itself: a
+            // CANCELLED answer is tonic's client turning an elapsed
+            // `grpc-timeout` into "Timeout expired", here or in a service's
+            // call to a peer. Either way the request's deadline passed. (A
+            // client that goes away gets no answer at all.)
+            Code::Cancelled => StatusCode::GATEWAY_TIMEOUT,
             Code::Unknown => StatusCode::INTERNAL_SERVER_ERROR,
             Code::InvalidArgument => StatusCode::BAD_REQUEST,
             Code::DeadlineExceeded => StatusCode::GATEWAY_TIMEOUT,
@@ -278,6 +283,18 @@ mod tests {
             reason,
             meta,
         ))
+    }
+
+    #[test]
+    fn a_deadline_that_ran_out_is_504_however_tonic_words_it() {
+        for status in [
+            tonic::Status::cancelled("Timeout expired"),
+            tonic::Status::deadline_exceeded("the caller's deadline passed"),
+        ] {
+            let p = Problem::from(status);
+            assert_eq!(p.status, 504, "{p:?}");
+            assert_eq!(p.detail, "the request took longer than its deadline");
+        }
     }
 
     #[test]

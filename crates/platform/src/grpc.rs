@@ -256,7 +256,13 @@ fn is_probe(service: &str) -> bool {
 type BoxFuture<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send>>;
 
 /// The server side of every call: a server span continuing the caller's
-/// trace, and the request counter and latency histogram per method.
+/// trace, the request counter and latency histogram per method, and the
+/// caller's deadline. A call still running when its `grpc-timeout` passes
+/// is stopped there (its future dropped, so an open transaction rolls back)
+/// and answered DEADLINE_EXCEEDED: no work outlives the caller's wait. A
+/// call whose caller goes away first is counted as CANCELLED, or as
+/// DEADLINE_EXCEEDED when its deadline had passed, so the metrics see every
+/// call, answered or not.
 #[derive(Clone, Debug)]
 pub struct Observed<S>(S);
 
@@ -265,7 +271,7 @@ where
     S: tower::Service<http::Request<B>, Response = http::Response<RB>>,
     S::Future: Send + 'static,
     S::Error: Send + 'static,
-    RB: Send + 'static,
+    RB: Default + Send + 'static,
 {
     type Response = S::Response;
     type Error = S::Error;
@@ -301,6 +307,11 @@ where
             crate::telemetry::continue_trace(&span, req.headers());
             span
         };
+        let wait = req
+            .headers()
+            .get("grpc-timeout")
+            .and_then(|v| v.to_str().ok())
+            .and_then(crate::context::parse_grpc_timeout);
         let start = Instant::now();
         let call = {
             let _entered = span.enter();
@@ -308,7 +319,23 @@ where
         };
         Box::pin(
             async move {
-                let res = call.await;
+                let mut outcome = Outcome {
+                    service,
+                    method,
+                    start,
+                    deadline: wait.map(|w| start + w),
+                    answered: false,
+                };
+                let res = match wait {
+                    Some(wait) => match tokio::time::timeout(wait, call).await {
+                        Ok(res) => res,
+                        Err(_) => Ok(tonic::Status::deadline_exceeded(
+                            "the caller's deadline passed before the call finished",
+                        )
+                        .into_http()),
+                    },
+                    None => call.await,
+                };
                 let code = match &res {
                     Ok(r) => status_code(r),
                     Err(_) => tonic::Code::Internal,
@@ -326,30 +353,60 @@ where
                 ) {
                     span.record("otel.status_code", "ERROR");
                 }
-                // A service or method the server does not have is one label,
-                // whatever name a caller made up.
-                let (service, method) = if code == tonic::Code::Unimplemented {
-                    ("other".to_owned(), "other".to_owned())
-                } else {
-                    (service, method)
-                };
-                metrics::counter!(
-                    "grpc_server_requests_total",
-                    "service" => service.clone(),
-                    "method" => method.clone(),
-                    "code" => code_name(code),
-                )
-                .increment(1);
-                metrics::histogram!(
-                    "grpc_server_request_duration_seconds",
-                    "service" => service,
-                    "method" => method,
-                )
-                .record(start.elapsed().as_secs_f64());
+                outcome.record(code);
                 res
             }
             .instrument(span),
         )
+    }
+}
+
+/// One server call's metrics, recorded once: with the code it answered, or,
+/// if its future is dropped unanswered (the caller went away), when dropped.
+struct Outcome {
+    service: String,
+    method: String,
+    start: Instant,
+    deadline: Option<Instant>,
+    answered: bool,
+}
+
+impl Outcome {
+    fn record(&mut self, code: tonic::Code) {
+        self.answered = true;
+        // A service or method the server does not have is one label,
+        // whatever name a caller made up.
+        let (service, method) = if code == tonic::Code::Unimplemented {
+            ("other".to_owned(), "other".to_owned())
+        } else {
+            (self.service.clone(), self.method.clone())
+        };
+        metrics::counter!(
+            "grpc_server_requests_total",
+            "service" => service.clone(),
+            "method" => method.clone(),
+            "code" => code_name(code),
+        )
+        .increment(1);
+        metrics::histogram!(
+            "grpc_server_request_duration_seconds",
+            "service" => service,
+            "method" => method,
+        )
+        .record(self.start.elapsed().as_secs_f64());
+    }
+}
+
+impl Drop for Outcome {
+    fn drop(&mut self) {
+        if !self.answered {
+            let code = if self.deadline.is_some_and(|d| Instant::now() >= d) {
+                tonic::Code::DeadlineExceeded
+            } else {
+                tonic::Code::Cancelled
+            };
+            self.record(code);
+        }
     }
 }
 
@@ -442,6 +499,53 @@ mod tests {
     use std::sync::{Arc, Mutex};
     use tonic_health::pb::HealthCheckRequest;
     use tonic_health::pb::health_client::HealthClient;
+
+    /// A call still running at its `grpc-timeout` is stopped there and
+    /// answered DEADLINE_EXCEEDED; one that finishes in time is untouched.
+    #[tokio::test]
+    async fn a_call_past_its_deadline_is_stopped_and_answered_deadline_exceeded() {
+        use tower::{Service as _, ServiceExt as _};
+        let finished = Arc::new(Mutex::new(false));
+        let seen = finished.clone();
+        let slow = tower::service_fn(move |_req: http::Request<()>| {
+            let seen = seen.clone();
+            async move {
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                *seen.lock().unwrap() = true;
+                Ok::<_, Infallible>(http::Response::new(Body::default()))
+            }
+        });
+        let mut observed = Observed(slow);
+        let call = |timeout: &str| {
+            http::Request::builder()
+                .uri("/partner.test.v1.Test/Slow")
+                .header("grpc-timeout", timeout)
+                .body(())
+                .unwrap()
+        };
+        let res = observed
+            .ready()
+            .await
+            .unwrap()
+            .call(call("50m"))
+            .await
+            .unwrap();
+        assert_eq!(status_code(&res), tonic::Code::DeadlineExceeded);
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        assert!(
+            !*finished.lock().unwrap(),
+            "the work went on past the deadline"
+        );
+        let res = observed
+            .ready()
+            .await
+            .unwrap()
+            .call(call("5S"))
+            .await
+            .unwrap();
+        assert_eq!(status_code(&res), tonic::Code::Ok);
+        assert!(*finished.lock().unwrap());
+    }
 
     /// A health server on its own port reporting `status` for service "x".
     async fn replica(status: ServingStatus) -> std::net::SocketAddr {
