@@ -67,13 +67,8 @@ impl Db {
                 other.split(':').next()
             ),
             None => {
-                std::fs::create_dir_all(&storage.data_dir).with_context(|| {
-                    format!(
-                        "cannot create data directory {}",
-                        storage.data_dir.display()
-                    )
-                })?;
                 let file = storage.data_dir.join(format!("{schema}.db"));
+                private_file(&storage.data_dir, &file)?;
                 open_sqlite(&format!("sqlite://{}?mode=rwc", file.display())).await?
             }
         };
@@ -221,9 +216,55 @@ pub fn is_unique_violation(err: &sqlx::Error) -> bool {
     }
 }
 
+/// The embedded database's directory (0700) and file (0600): they hold the
+/// server key of API client secrets, password hashes and customers' personal
+/// data, so only the platform's own user may read them. Tightens an older
+/// install's modes too. SQLite gives its `-wal` and `-shm` files the
+/// database file's mode.
+fn private_file(dir: &std::path::Path, file: &std::path::Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _, PermissionsExt as _};
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .with_context(|| format!("cannot create data directory {}", dir.display()))?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+        .with_context(|| format!("cannot make data directory {} private", dir.display()))?;
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(file)
+        .with_context(|| format!("cannot create database file {}", file.display()))?;
+    std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o600))
+        .with_context(|| format!("cannot make database file {} private", file.display()))?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn the_embedded_database_is_private_to_its_user() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = std::env::temp_dir().join(format!("platform-db-{}", crate::id::new_id()));
+        // An older install's loose modes are tightened too.
+        std::fs::create_dir_all(&dir).expect("dir");
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        let storage = Storage {
+            data_dir: dir.clone(),
+            database_url: None,
+            schema_prefix: String::new(),
+            redis_url: None,
+        };
+        let _db = Db::open(&storage, "t", &[]).await.expect("open");
+        let mode =
+            |p: &std::path::Path| std::fs::metadata(p).expect("stat").permissions().mode() & 0o777;
+        assert_eq!(mode(&dir), 0o700);
+        assert_eq!(mode(&dir.join("t.db")), 0o600);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[tokio::test]
     async fn sqlite_reads_numbered_placeholders_in_any_order_and_migrations_apply_once() {

@@ -34,10 +34,12 @@ async fn main() -> anyhow::Result<()> {
                 data_dir.join("bootstrap.json").display()
             );
         }
-        (Some(_), false) => println!(
-            "  client_secret: see {} or BOOTSTRAP_CLIENT_SECRET",
-            data_dir.join("bootstrap.json").display()
-        ),
+        // Not made by this run: kept from an earlier one, or chosen by
+        // the operator (then nothing was written, so the banner says so).
+        (Some(_), false) => match data_dir.join("bootstrap.json") {
+            saved if saved.exists() => println!("  client_secret: see {}", saved.display()),
+            _ => println!("  client_secret: the one set in BOOTSTRAP_CLIENT_SECRET"),
+        },
         (None, _) => println!(
             "  client_secret: not kept; set BOOTSTRAP_CLIENT_ID and BOOTSTRAP_CLIENT_SECRET to choose one"
         ),
