@@ -82,10 +82,15 @@ impl FromRequestParts<AppState> for Caller {
             Some(state.request_timeout),
         );
         let principal = resolve(state, &ctx, token).await?;
-        let peer = parts
-            .extensions
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|c| c.0.ip());
+        // The client's own address, behind a trusted proxy too.
+        let peer = crate::client_addr::client_addr(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip()),
+            &parts.headers,
+            &state.trusted_proxies,
+        );
         check_access(state, &ctx, &principal, peer).await?;
         let decision = rate_limit(state, &ctx, &principal).await;
         // The headers middleware answers RateLimit on whatever follows.

@@ -11,6 +11,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod auth;
+pub mod client_addr;
 pub mod extract;
 pub mod formats;
 pub mod idempotency;
@@ -59,6 +60,9 @@ pub struct AppState {
     /// Set on shutdown: `/health/ready` answers 503 while requests are
     /// still served, so the load balancer stops sending new ones first.
     pub draining: Arc<std::sync::atomic::AtomicBool>,
+    /// `TRUSTED_PROXIES`: the proxies (the Ingress) whose `Forwarded` /
+    /// `X-Forwarded-For` name the client's address ([`client_addr`]).
+    pub trusted_proxies: Arc<Vec<platform::net::Cidr>>,
 }
 
 impl AppState {
@@ -71,6 +75,13 @@ impl AppState {
         let contact = platform::grpc::channel(&upstreams.contact)?;
         let billing = platform::grpc::channel(&upstreams.billing)?;
         let auth = platform::grpc::channel(&upstreams.auth)?;
+        let trusted_proxies = platform::config::var("TRUSTED_PROXIES")
+            .unwrap_or_default()
+            .split([',', ' '])
+            .filter(|s| !s.is_empty())
+            .map(platform::net::Cidr::parse)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| anyhow::anyhow!("TRUSTED_PROXIES: {e}"))?;
         Ok(Self {
             account: AccountServiceClient::new(idempotency::Replay(platform::grpc::Traced(
                 account.clone(),
@@ -90,6 +101,7 @@ impl AppState {
             ],
             limiter: Arc::new(ratelimit::RateLimiter::new(cache.clone())),
             draining: Arc::default(),
+            trusted_proxies: Arc::new(trusted_proxies),
             cache,
             request_timeout,
         })

@@ -82,6 +82,17 @@ impl TestApp {
     /// share rate-limit budgets; a cache of its own otherwise);
     /// [`GatewayCache::InMemory`]: always a cache of its own.
     pub async fn extra_gateway(&self, cache: GatewayCache) -> ExtraGateway {
+        self.extra_gateway_trusting(cache, &[]).await
+    }
+
+    /// As [`Self::extra_gateway`], trusting the proxies in `trusted` (CIDR
+    /// blocks, as `TRUSTED_PROXIES` lists them) to name the client's
+    /// address in `X-Forwarded-For` / `Forwarded`.
+    pub async fn extra_gateway_trusting(
+        &self,
+        cache: GatewayCache,
+        trusted: &[&str],
+    ) -> ExtraGateway {
         let upstreams = gateway::Upstreams {
             account: self.stack.service_url(Svc::Account),
             contact: self.stack.service_url(Svc::Contact),
@@ -97,7 +108,13 @@ impl TestApp {
             .unwrap(),
             GatewayCache::InMemory => platform::cache::Cache::in_memory(),
         };
-        let state = gateway::AppState::new(&upstreams, cache, Duration::from_secs(15)).unwrap();
+        let mut state = gateway::AppState::new(&upstreams, cache, Duration::from_secs(15)).unwrap();
+        state.trusted_proxies = std::sync::Arc::new(
+            trusted
+                .iter()
+                .map(|c| platform::net::Cidr::parse(c).unwrap())
+                .collect(),
+        );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

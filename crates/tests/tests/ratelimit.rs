@@ -933,3 +933,61 @@ async fn metrics_are_prometheus_text_without_credentials() {
         "one allowed request: expected decision=\"allowed\",store=\"{store}\" to move by 1"
     );
 }
+
+/// `POST /oauth2/token` at `url` as if from `client` (`X-Forwarded-For`).
+async fn token_request_from(
+    app: &TestApp,
+    url: &str,
+    client: &str,
+    id: &str,
+    secret: &str,
+) -> StatusCode {
+    app.http
+        .post(format!("{url}/oauth2/token"))
+        .basic_auth(id, Some(secret))
+        .header("x-forwarded-for", client)
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+/// Client ids are not secret: failures from one address must not lock the
+/// client out everywhere. Behind a trusted proxy the address the proxy saw
+/// counts; from anyone else the header is ignored.
+#[tokio::test]
+async fn wrong_secrets_lock_their_own_address_only_and_only_a_trusted_proxy_names_it() {
+    let app = TestApp::spawn().await;
+    let root = app.root_token().await;
+    let p = app.partner(&root, "pa", None).await;
+    let (id, secret) = app.client_for(&p.id).await;
+    let wrong = format!("{secret}x");
+    let behind_ingress = app
+        .extra_gateway_trusting(GatewayCache::Shared, &["127.0.0.1/32", "::1/128"])
+        .await;
+    let (attacker, partner) = ("203.0.113.5", "198.51.100.7");
+    for _ in 0..20 {
+        token_request_from(&app, &behind_ingress.url, attacker, &id, &wrong).await;
+    }
+    assert_eq!(
+        token_request_from(&app, &behind_ingress.url, attacker, &id, &secret).await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the address that failed waits, even with the right secret"
+    );
+    assert_eq!(
+        token_request_from(&app, &behind_ingress.url, partner, &id, &secret).await,
+        StatusCode::OK,
+        "the right secret from an address that has not failed passes"
+    );
+    // The app's own gateway trusts no proxy: the header names nothing, and
+    // all of these come from the one loopback address.
+    for _ in 0..20 {
+        token_request_from(&app, &app.at(""), attacker, &id, &wrong).await;
+    }
+    assert_eq!(
+        token_request_from(&app, &app.at(""), partner, &id, &secret).await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "a header from an untrusted peer cannot pick a fresh address"
+    );
+}

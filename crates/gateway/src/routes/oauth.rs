@@ -196,24 +196,28 @@ fn client_credentials(
 }
 
 /// The token endpoint's failure budgets a request draws on: its client id's
-/// and its source address's (ids are hashed: a client may send anything).
+/// from its source address, and its source address's across client ids
+/// (ids are hashed: a client may send anything). Both are keyed by the
+/// address: client ids are not secret, so a budget of the id alone would let
+/// anyone lock a partner out; the right secret from an address that has not
+/// failed always passes.
 fn failure_budgets(
     client_id: &str,
-    peer: Option<std::net::IpAddr>,
+    addr: Option<std::net::IpAddr>,
 ) -> Vec<(String, crate::ratelimit::Policy)> {
     use sha2::Digest as _;
     let id = hex::encode(&sha2::Sha256::digest(client_id.as_bytes())[..16]);
-    let mut budgets = vec![(
-        format!("token-fail:client:{id}"),
-        crate::ratelimit::TOKEN_FAILURES_PER_CLIENT,
-    )];
-    if let Some(ip) = peer {
-        budgets.push((
-            format!("token-fail:addr:{ip}"),
+    let at = addr.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+    vec![
+        (
+            format!("token-fail:client:{id}:{at}"),
+            crate::ratelimit::TOKEN_FAILURES_PER_CLIENT,
+        ),
+        (
+            format!("token-fail:addr:{at}"),
             crate::ratelimit::TOKEN_FAILURES_PER_ADDRESS,
-        ));
-    }
-    budgets
+        ),
+    ]
 }
 
 fn ctx(state: &AppState, headers: &HeaderMap) -> platform::context::CallContext {
@@ -294,10 +298,13 @@ pub enum GrantType {
     ),
     security(("basic" = [])))]
 pub async fn token(State(state): State<AppState>, req: Request) -> Result<Response, OAuthFailure> {
-    let peer = req
-        .extensions()
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| c.0.ip());
+    let peer = crate::client_addr::client_addr(
+        req.extensions()
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip()),
+        req.headers(),
+        &state.trusted_proxies,
+    );
     let (headers, fields) = form(req, &state).await?;
     match fields.get("grant_type").map(String::as_str) {
         None | Some("") => return Err(OAuthFailure::invalid_request("grant_type is required")),
