@@ -253,14 +253,17 @@ fn policy_of(policy: Option<pb::PasswordPolicy>) -> Policy {
     })
 }
 
-/// Runs CPU-bound work off the async threads: Argon2 takes tens of
-/// milliseconds by design, and would stall every request sharing the thread.
+/// Runs password hashing off the async threads (Argon2 takes tens of
+/// milliseconds and 19 MiB by design), on [`crate::hasher`]'s workers, which
+/// bound how many run at once and so the memory they hold.
 async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, Error> + Send + 'static,
 ) -> Result<T, Error> {
-    tokio::task::spawn_blocking(work)
+    crate::hasher::hasher()
+        .map_err(Error::Internal)?
+        .run(work)
         .await
-        .map_err(|e| Error::Internal(e.to_string()))?
+        .ok_or_else(|| Error::Internal("the password hashing workers stopped".into()))?
 }
 
 /// Argon2id with the crate's default parameters (19 MiB, 2 passes).

@@ -7,6 +7,7 @@
 pub mod domain;
 pub mod error;
 pub mod grpc;
+pub mod hasher;
 pub mod store;
 
 use std::future::Future;
