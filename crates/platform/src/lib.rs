@@ -8,6 +8,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod alloc;
 pub mod cache;
 pub mod config;
 pub mod context;

@@ -536,7 +536,7 @@ pub async fn get_account(
 /// parameter name per path, so it is documented under `customerID`. One
 /// namespace serves both versions, judged by v1's rule (≤ 50, DESIGN §6.2).
 #[utoipa::path(head, path = "/accounts/{customerID}", tag = "accounts",
-    params(("customerID" = String, Path, description = "For HEAD: the reference's customerUserName, the user name to check")),
+    params(("customerID" = String, Path, description = "For HEAD: the reference's customerUserName, the user name to check (letters, digits, `.`, `-`, `_`; at most 50)", pattern = "^[A-Za-z0-9._-]{1,50}$", min_length = 1, max_length = 50)),
     responses(
         (status = 200, description = "The user name is taken"),
         (status = 400, description = "Not a user name any create would accept"),
