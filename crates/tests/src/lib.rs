@@ -93,6 +93,18 @@ impl TestApp {
         cache: GatewayCache,
         trusted: &[&str],
     ) -> ExtraGateway {
+        self.extra_gateway_with(cache, trusted, Duration::from_secs(15))
+            .await
+    }
+
+    /// As [`Self::extra_gateway_trusting`], with `timeout` as each
+    /// request's deadline (`REQUEST_TIMEOUT_SECONDS`).
+    pub async fn extra_gateway_with(
+        &self,
+        cache: GatewayCache,
+        trusted: &[&str],
+        timeout: Duration,
+    ) -> ExtraGateway {
         let upstreams = gateway::Upstreams {
             account: self.stack.service_url(Svc::Account),
             contact: self.stack.service_url(Svc::Contact),
@@ -108,7 +120,7 @@ impl TestApp {
             .unwrap(),
             GatewayCache::InMemory => platform::cache::Cache::in_memory(),
         };
-        let mut state = gateway::AppState::new(&upstreams, cache, Duration::from_secs(15)).unwrap();
+        let mut state = gateway::AppState::new(&upstreams, cache, timeout).unwrap();
         state.trusted_proxies = std::sync::Arc::new(
             trusted
                 .iter()

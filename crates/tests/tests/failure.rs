@@ -211,3 +211,85 @@ async fn account_svc_down_is_503_for_reads_and_writes_then_recovers() {
     app.stack.start_service(Svc::Account).await.unwrap();
     assert_eq!(total(&app, &token, "").await, 1);
 }
+
+/// A request still waiting on the database when its deadline passes
+/// answers a 504 problem (not a 4xx a client would not retry), account-svc
+/// counts the call DEADLINE_EXCEEDED for the alert, and the same request
+/// succeeds once the lock is gone. PostgreSQL only: there a held table lock
+/// makes queries wait, where SQLite answers "database is locked" after its
+/// busy timeout instead.
+#[tokio::test]
+async fn a_lock_held_past_the_deadline_answers_504_and_the_service_counts_it() {
+    let app = TestApp::spawn().await;
+    let Some(url) = app
+        .storage
+        .database_url
+        .clone()
+        .filter(|u| u.starts_with("postgres"))
+    else {
+        eprintln!("PostgreSQL only: skipped on embedded SQLite");
+        return;
+    };
+    let token = app.root_token().await;
+    let gateway = app
+        .extra_gateway_with(
+            tests::GatewayCache::Shared,
+            &[],
+            std::time::Duration::from_secs(2),
+        )
+        .await;
+    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+    let mut lock = pool.begin().await.unwrap();
+    // The schema name is the test's own generated prefix, not input.
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "lock table {}account.customer in access exclusive mode",
+        app.storage.schema_prefix
+    )))
+    .execute(&mut *lock)
+    .await
+    .unwrap();
+    let started = std::time::Instant::now();
+    let res = app
+        .http
+        .get(gateway.at("/v1/api/accounts"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    let waited = started.elapsed();
+    let body = problem(res, StatusCode::GATEWAY_TIMEOUT).await;
+    assert!(
+        !body["requestId"].as_str().unwrap_or_default().is_empty(),
+        "{body}"
+    );
+    assert!(
+        waited < std::time::Duration::from_secs(5),
+        "answered after {waited:?}"
+    );
+    lock.rollback().await.unwrap();
+
+    let (status, page) = app.get(&token, "/v1/api/accounts").await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let metrics = app
+        .http
+        .get(app.at("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("grpc_server_requests_total")
+                && l.contains("partner.account.v1.AccountService")
+                && l.contains("DEADLINE_EXCEEDED")),
+        "account-svc counted no DEADLINE_EXCEEDED call:\n{}",
+        metrics
+            .lines()
+            .filter(|l| l.starts_with("grpc_server_requests_total"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
