@@ -149,9 +149,10 @@ impl Caller {
 
 /// Whether the principal's home customer may use the API now and from
 /// here: it and every ancestor must be enabled (a disabled partner stops its
-/// whole subtree), and the TCP peer must be in the partner's
-/// `apiAllowedNetworks` when it has any (behind a proxy, allow the proxy's
-/// network). Cached as "<0|1> <cidr> <cidr> …".
+/// whole subtree), and the client's address must be in the partner's
+/// `apiAllowedNetworks` when it has any (behind a trusted proxy, the address
+/// the proxy reports: [`crate::client_addr`]). Cached as
+/// "<0|1> <cidr> <cidr> …".
 async fn check_access(
     state: &AppState,
     ctx: &platform::context::CallContext,
