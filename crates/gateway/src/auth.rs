@@ -91,7 +91,24 @@ impl FromRequestParts<AppState> for Caller {
             &parts.headers,
             &state.trusted_proxies,
         );
-        check_access(state, &ctx, &principal, peer).await?;
+        match check_access(state, &ctx, &principal, peer).await {
+            Ok(()) => {}
+            // Degrade, don't fail: a route that needs no account data
+            // answers while account-svc cannot confirm the partner's access.
+            // A refusal it did answer (disabled, outside the allowed
+            // networks), cached or fresh, still holds.
+            Err(p)
+                if p.status == axum::http::StatusCode::SERVICE_UNAVAILABLE.as_u16()
+                    && parts.extensions.get::<WithoutAccountData>().is_some() =>
+            {
+                tracing::warn!(
+                    client_id = principal.client_id,
+                    customer_id = principal.customer_id,
+                    "access unconfirmed while account-svc is unavailable; answering a route that needs no account data"
+                );
+            }
+            Err(p) => return Err(p),
+        }
         let decision = rate_limit(state, &ctx, &principal).await;
         // The headers middleware answers RateLimit on whatever follows.
         if let Some(slot) = parts.extensions.get::<crate::layers::RateSlot>() {
@@ -146,6 +163,11 @@ impl Caller {
         self.principal.scopes.iter().any(|s| s == permission)
     }
 }
+
+/// Marks the routes that need no account data (`/me`, `/roles`): they answer
+/// while account-svc is down, where every other route answers 503.
+#[derive(Debug, Clone, Copy)]
+pub struct WithoutAccountData;
 
 /// Whether the principal's home customer may use the API now and from
 /// here: it and every ancestor must be enabled (a disabled partner stops its

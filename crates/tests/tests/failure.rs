@@ -208,6 +208,32 @@ async fn account_svc_down_is_503_for_reads_and_writes_then_recovers() {
     ] {
         problem(res, StatusCode::SERVICE_UNAVAILABLE).await;
     }
+    // Routes that need no account data still answer, also where the
+    // partner's access is not cached yet (a gateway with a cache of its own).
+    let fresh = app.extra_gateway(tests::GatewayCache::InMemory).await;
+    for path in ["/v1/api/me", "/v1/api/roles"] {
+        let res = app
+            .http
+            .get(fresh.at(path))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            res.status(),
+            StatusCode::OK,
+            "{path}: {}",
+            res.text().await.unwrap()
+        );
+    }
+    let res = app
+        .http
+        .get(fresh.at("/v1/api/accounts"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    problem(res, StatusCode::SERVICE_UNAVAILABLE).await;
     app.stack.start_service(Svc::Account).await.unwrap();
     assert_eq!(total(&app, &token, "").await, 1);
 }

@@ -13,7 +13,10 @@ use crate::auth::Caller;
 use crate::problem::Problem;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list_roles))
+    // The role catalogue is contact-svc's: it answers while account-svc is down.
+    OpenApiRouter::new()
+        .routes(routes!(list_roles))
+        .route_layer(axum::Extension(crate::auth::WithoutAccountData))
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
