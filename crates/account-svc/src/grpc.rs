@@ -264,10 +264,15 @@ impl AccountApi {
                 None
             }
         };
+        // What the parent may do, read once for both rules below.
+        let parent_features = match &parent {
+            Some(p) => Some(self.features_of(p).await?),
+            None => None,
+        };
         // Who may create what (reference 000, DESIGN §6.2): a parent whose
         // programme or settings do not include partners creates accounts only.
-        if let (Some(p), Some(Program::Partner)) = (&parent, kind)
-            && !self.features_of(p).await?.create_partners
+        if let (Some(f), Some(Program::Partner)) = (parent_features, kind)
+            && !f.create_partners
         {
             v.add(
                 "programs",
@@ -390,9 +395,9 @@ impl AccountApi {
             .and_then(|p| parse_address(p.address.as_ref(), "payment.address", &mut v));
         // A partner may take cards only where its parent enabled payment
         // processing for it (reference 002); the root always may.
-        if let (Some(p), Some(pay)) = (&parent, &payment)
+        if let (Some(f), Some(pay)) = (parent_features, &payment)
             && pay.r#type.eq_ignore_ascii_case("creditCard")
-            && !self.features_of(p).await?.payment_processing
+            && !f.payment_processing
         {
             v.add(
                 "payment.type",

@@ -14,14 +14,7 @@ impl PaymentName {
     pub const MAX_LEN: usize = 50;
 
     pub fn parse(s: &str) -> Result<Self, String> {
-        // The limit counts what was sent, as the OpenAPI schema does.
-        if s.chars().count() > Self::MAX_LEN {
-            return Err(format!("must be at most {} characters", Self::MAX_LEN));
-        }
-        match s.trim() {
-            "" => Err("is required".into()),
-            s => Ok(Self(s.to_owned())),
-        }
+        required_text(s, Self::MAX_LEN).map(Self)
     }
 
     pub fn as_str(&self) -> &str {
@@ -38,17 +31,23 @@ impl PaymentPhone {
     pub const MAX_LEN: usize = 100;
 
     pub fn parse(s: &str) -> Result<Self, String> {
-        if s.chars().count() > Self::MAX_LEN {
-            return Err(format!("must be at most {} characters", Self::MAX_LEN));
-        }
-        match s.trim() {
-            "" => Err("is required".into()),
-            s => Ok(Self(s.to_owned())),
-        }
+        required_text(s, Self::MAX_LEN).map(Self)
     }
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+/// Text a payment must carry: at most `max` characters as sent (the limit
+/// counts what was sent, as the OpenAPI schema does), not blank, trimmed.
+fn required_text(s: &str, max: usize) -> Result<String, String> {
+    if s.chars().count() > max {
+        return Err(format!("must be at most {max} characters"));
+    }
+    match s.trim() {
+        "" => Err("is required".into()),
+        s => Ok(s.to_owned()),
     }
 }
 
