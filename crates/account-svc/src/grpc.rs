@@ -2019,6 +2019,9 @@ mod tests {
             "http://127.0.0.1:1",
             "http://127.0.0.1:1",
             "http://127.0.0.1:1",
+            &platform::identity::Signer::generate("account-svc")
+                .expect("key")
+                .0,
         )
         .expect("peers");
         let state = State::open(&storage, peers, platform::cache::Cache::in_memory())

@@ -82,11 +82,16 @@ pub struct Peers {
 
 impl Peers {
     /// Lazy channels: a peer that is down fails calls, not the start.
-    pub fn connect(contact_url: &str, billing_url: &str, auth_url: &str) -> anyhow::Result<Self> {
+    pub fn connect(
+        contact_url: &str,
+        billing_url: &str,
+        auth_url: &str,
+        signer: &platform::identity::Signer,
+    ) -> anyhow::Result<Self> {
         Ok(Self {
-            contacts: ContactServiceClient::new(platform::grpc::peer(contact_url)?),
-            billing: BillingServiceClient::new(platform::grpc::peer(billing_url)?),
-            auth: AuthServiceClient::new(platform::grpc::peer(auth_url)?),
+            contacts: ContactServiceClient::new(platform::grpc::peer(contact_url, signer)?),
+            billing: BillingServiceClient::new(platform::grpc::peer(billing_url, signer)?),
+            auth: AuthServiceClient::new(platform::grpc::peer(auth_url, signer)?),
         })
     }
 }
@@ -133,16 +138,42 @@ pub fn service(state: State) -> AccountServiceServer<grpc::AccountApi> {
     AccountServiceServer::new(grpc::AccountApi { state })
 }
 
+/// Who calls account-svc besides the gateway and operators, and for what.
+pub static CALLERS: platform::identity::Policy = platform::identity::Policy {
+    services: &[
+        // Whose customer an invoice or a card belongs to; addresses; the
+        // monthly close walks customers and plans.
+        (
+            "billing-svc",
+            &[
+                "GetCustomer",
+                "ListCustomers",
+                "ListPlans",
+                "ValidateAddress",
+            ],
+        ),
+        // A token's home customer: enabled, and which partner it is.
+        ("auth-svc", &["GetCustomer"]),
+    ],
+    // A product service reporting for an account reads what it is.
+    products: &["GetCustomer"],
+};
+
 /// Serves the API, health and reflection on `listener` until `shutdown`, with
 /// the recovery sweep running beside it.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: State,
+    trust: platform::identity::Trust,
     shutdown: impl Future<Output = ()> + Send + 'static,
     drain: std::time::Duration,
 ) -> anyhow::Result<()> {
+    let admission = platform::grpc::Admission {
+        trust,
+        policy: &CALLERS,
+    };
     let sweep = tokio::spawn(recovery::sweep(state.clone()));
-    let served = platform::grpc::serve(listener, service(state), shutdown, drain).await;
+    let served = platform::grpc::serve(listener, service(state), admission, shutdown, drain).await;
     sweep.abort();
     served
 }

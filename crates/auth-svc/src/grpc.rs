@@ -1043,11 +1043,12 @@ mod tests {
 
     /// A state whose peers answer on these channels.
     async fn api_with(dir: &TempDir, accounts: Channel, contacts: Channel) -> AuthApi {
+        let signer = platform::fake_peer::caller();
         let state = State::open(
             &storage(dir),
             platform::cache::Cache::in_memory(),
-            ContactServiceClient::new(platform::grpc::Traced(contacts)),
-            AccountServiceClient::new(platform::grpc::Traced(accounts)),
+            ContactServiceClient::new(platform::grpc::Traced::new(contacts, signer.clone())),
+            AccountServiceClient::new(platform::grpc::Traced::new(accounts, signer)),
         )
         .await
         .expect("open");

@@ -124,14 +124,28 @@ pub fn service(
     proto::auth::v1::auth_service_server::AuthServiceServer::new(grpc::AuthApi { state })
 }
 
+/// Who calls auth-svc besides the gateway and operators, and for what.
+pub static CALLERS: platform::identity::Policy = platform::identity::Policy {
+    services: &[
+        // A failed setup undone: the customer's API clients go too.
+        ("account-svc", &["DeleteCustomerClients"]),
+    ],
+    products: &[],
+};
+
 /// Serves the API, health and reflection on `listener` until `shutdown`.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: State,
+    trust: platform::identity::Trust,
     shutdown: impl Future<Output = ()> + Send + 'static,
     drain: std::time::Duration,
 ) -> anyhow::Result<()> {
-    platform::grpc::serve(listener, service(state), shutdown, drain).await
+    let admission = platform::grpc::Admission {
+        trust,
+        policy: &CALLERS,
+    };
+    platform::grpc::serve(listener, service(state), admission, shutdown, drain).await
 }
 
 #[cfg(test)]

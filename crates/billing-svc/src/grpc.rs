@@ -501,7 +501,7 @@ mod tests {
             redis_url: None,
         };
         let accounts = proto::account::v1::account_service_client::AccountServiceClient::new(
-            platform::grpc::Traced(accounts),
+            platform::grpc::Traced::new(accounts, platform::fake_peer::caller()),
         );
         let state = State::open(&storage, accounts, platform::cache::Cache::in_memory())
             .await

@@ -87,12 +87,27 @@ pub fn service(
     })
 }
 
+/// Who calls billing-svc besides the gateway and operators, and for what.
+pub static CALLERS: platform::identity::Policy = platform::identity::Policy {
+    services: &[
+        // A new customer's payment method; a failed setup undone.
+        ("account-svc", &["SetupPayment", "DeleteCustomerBilling"]),
+    ],
+    // Product services report what their accounts used.
+    products: &["RecordUsage"],
+};
+
 /// Serves the API, health and reflection on `listener` until `shutdown`.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: State,
+    trust: platform::identity::Trust,
     shutdown: impl Future<Output = ()> + Send + 'static,
     drain: std::time::Duration,
 ) -> anyhow::Result<()> {
-    platform::grpc::serve(listener, service(state), shutdown, drain).await
+    let admission = platform::grpc::Admission {
+        trust,
+        policy: &CALLERS,
+    };
+    platform::grpc::serve(listener, service(state), admission, shutdown, drain).await
 }

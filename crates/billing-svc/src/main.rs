@@ -1,6 +1,7 @@
 //! billing-svc on its own: `BILLING_SVC_ADDR` (default 127.0.0.1:50053),
-//! account-svc at `ACCOUNT_SVC_URL`, the cache at `REDIS_URL` (in-process
-//! without). It closes the previous month into invoices every
+//! account-svc at `ACCOUNT_SVC_URL` (proving itself with the key in
+//! `SERVICE_KEY_FILE`), the cache at `REDIS_URL` (in-process without); it
+//! admits the callers in `SERVICE_TRUST_FILE`. It closes the previous month into invoices every
 //! `BILLING_CLOSE_INTERVAL_SECS` (default 3600; 0 turns the closer off).
 //! `billing-svc migrate` applies the migrations and exits;
 //! `billing-svc close-period YYYY-MM` closes one ended month and exits.
@@ -15,17 +16,23 @@ use proto::account::v1::account_service_client::AccountServiceClient;
 async fn main() -> anyhow::Result<()> {
     let telemetry = platform::telemetry::init("billing-svc");
     let storage = platform::config::Storage::from_env();
-    let accounts = AccountServiceClient::new(platform::grpc::peer(&var_or(
-        "ACCOUNT_SVC_URL",
-        "http://127.0.0.1:50051",
-    ))?);
+    let mut args = std::env::args().skip(1);
+    let command = args.next();
+    if command.as_deref() == Some("migrate") {
+        // Only the schema: migrating needs neither a key nor the peers.
+        platform::db::Db::open(&storage, "billing", billing_svc::MIGRATIONS).await?;
+        return Ok(());
+    }
+    let signer = platform::identity::Signer::from_env("billing-svc")?;
+    let accounts = AccountServiceClient::new(platform::grpc::peer(
+        &var_or("ACCOUNT_SVC_URL", "http://127.0.0.1:50051"),
+        &signer,
+    )?);
     let cache =
         platform::cache::Cache::connect(storage.redis_url.as_deref(), &storage.schema_prefix)
             .await?;
     let state = billing_svc::State::open(&storage, accounts, cache).await?;
-    let mut args = std::env::args().skip(1);
-    match args.next().as_deref() {
-        Some("migrate") => return Ok(()), // opening the database applied the migrations
+    match command.as_deref() {
         Some("close-period") => {
             let arg = args.next().unwrap_or_default();
             let period = Period::parse(&arg)
@@ -52,10 +59,11 @@ async fn main() -> anyhow::Result<()> {
             Duration::from_secs(every),
         ));
     }
+    let trust = platform::identity::Trust::from_env()?;
     let listener =
         tokio::net::TcpListener::bind(var_or("BILLING_SVC_ADDR", "127.0.0.1:50053")).await?;
     platform::grpc::run_binary(telemetry, |drain| {
-        billing_svc::serve(listener, state, platform::shutdown::signal(), drain)
+        billing_svc::serve(listener, state, trust, platform::shutdown::signal(), drain)
     })
     .await
 }

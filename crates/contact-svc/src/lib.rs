@@ -66,12 +66,31 @@ pub fn service(
     })
 }
 
+/// Who calls contact-svc besides the gateway and operators, and for what.
+pub static CALLERS: platform::identity::Policy = platform::identity::Policy {
+    services: &[
+        // A new customer's owner; the contact limit; a failed setup undone.
+        (
+            "account-svc",
+            &["CreateContact", "CountContacts", "DeleteCustomerContacts"],
+        ),
+        // A password grant's contact and the roles its token carries.
+        ("auth-svc", &["GetContact", "GetRoles"]),
+    ],
+    products: &[],
+};
+
 /// Serves the API, health and reflection on `listener` until `shutdown`.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: State,
+    trust: platform::identity::Trust,
     shutdown: impl Future<Output = ()> + Send + 'static,
     drain: std::time::Duration,
 ) -> anyhow::Result<()> {
-    platform::grpc::serve(listener, service(state), shutdown, drain).await
+    let admission = platform::grpc::Admission {
+        trust,
+        policy: &CALLERS,
+    };
+    platform::grpc::serve(listener, service(state), admission, shutdown, drain).await
 }

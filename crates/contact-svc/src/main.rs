@@ -1,5 +1,6 @@
 //! contact-svc on its own: `CONTACT_SVC_ADDR` (default 127.0.0.1:50052), the
-//! cache of list totals at `REDIS_URL` (unset: in-process).
+//! cache of list totals at `REDIS_URL` (unset: in-process); it admits the
+//! callers listed in `SERVICE_TRUST_FILE` (it calls no peer, so needs no key).
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -14,10 +15,11 @@ async fn main() -> anyhow::Result<()> {
     let cache =
         platform::cache::Cache::connect(storage.redis_url.as_deref(), &storage.schema_prefix)
             .await?;
+    let trust = platform::identity::Trust::from_env()?;
     let state = contact_svc::State::open(&storage, cache).await?;
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     platform::grpc::run_binary(telemetry, |drain| {
-        contact_svc::serve(listener, state, platform::shutdown::signal(), drain)
+        contact_svc::serve(listener, state, trust, platform::shutdown::signal(), drain)
     })
     .await
 }

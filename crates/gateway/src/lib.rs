@@ -21,6 +21,7 @@ pub mod openapi;
 pub mod problem;
 pub mod ratelimit;
 pub mod routes;
+pub mod server;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -70,6 +71,7 @@ impl AppState {
         upstreams: &Upstreams,
         cache: platform::cache::Cache,
         request_timeout: Duration,
+        signer: &platform::identity::Signer,
     ) -> anyhow::Result<Self> {
         let account = platform::grpc::channel(&upstreams.account)?;
         let contact = platform::grpc::channel(&upstreams.contact)?;
@@ -83,16 +85,22 @@ impl AppState {
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| anyhow::anyhow!("TRUSTED_PROXIES: {e}"))?;
         Ok(Self {
-            account: AccountServiceClient::new(idempotency::Replay(platform::grpc::Traced(
+            account: AccountServiceClient::new(idempotency::Replay(platform::grpc::Traced::new(
                 account.clone(),
+                signer.clone(),
             ))),
-            contact: ContactServiceClient::new(idempotency::Replay(platform::grpc::Traced(
+            contact: ContactServiceClient::new(idempotency::Replay(platform::grpc::Traced::new(
                 contact.clone(),
+                signer.clone(),
             ))),
-            billing: BillingServiceClient::new(idempotency::Replay(platform::grpc::Traced(
+            billing: BillingServiceClient::new(idempotency::Replay(platform::grpc::Traced::new(
                 billing.clone(),
+                signer.clone(),
             ))),
-            auth: AuthServiceClient::new(idempotency::Replay(platform::grpc::Traced(auth.clone()))),
+            auth: AuthServiceClient::new(idempotency::Replay(platform::grpc::Traced::new(
+                auth.clone(),
+                signer.clone(),
+            ))),
             health: vec![
                 ("partner.account.v1.AccountService", account),
                 ("partner.contact.v1.ContactService", contact),
@@ -110,15 +118,26 @@ impl AppState {
 
 /// Serves the gateway on `listener` until `shutdown`; then reports
 /// not-ready for [`platform::shutdown::drain_delay`] while still serving,
-/// then stops accepting and lets in-flight requests finish.
+/// then stops accepting and lets in-flight requests finish. The connection
+/// limits come from the environment ([`server::ConnLimits::from_env`]).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    serve_with(listener, state, shutdown, server::ConnLimits::from_env()?).await
+}
+
+/// [`serve`] with these connection limits.
+pub async fn serve_with(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    limits: server::ConnLimits,
+) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     platform::metrics::install();
-    tracing::info!(%addr, "gateway listening");
+    tracing::info!(%addr, ?limits, "gateway listening");
     let draining = state.draining.clone();
     let shutdown = async move {
         shutdown.await;
@@ -128,12 +147,8 @@ pub async fn serve(
         tokio::time::sleep(drain).await;
         tracing::info!("gateway stops accepting; finishing in-flight requests");
     };
-    axum::serve(
-        listener,
-        layers::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await?;
+    let app = layers::app(state, limits.body_read_timeout);
+    server::run(listener, app, limits, shutdown).await;
     tracing::info!("gateway stopped");
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! The gateway on its own: listens on `GATEWAY_ADDR` (default
 //! 127.0.0.1:8080) and calls the services at `ACCOUNT_SVC_URL`,
-//! `CONTACT_SVC_URL`, `BILLING_SVC_URL` and `AUTH_SVC_URL`.
+//! `CONTACT_SVC_URL`, `BILLING_SVC_URL` and `AUTH_SVC_URL`, proving itself
+//! with the key in `SERVICE_KEY_FILE`.
 
 use std::time::Duration;
 
@@ -25,10 +26,12 @@ async fn main() -> anyhow::Result<()> {
     let cache =
         platform::cache::Cache::connect(storage.redis_url.as_deref(), &storage.schema_prefix)
             .await?;
+    let signer = platform::identity::Signer::from_env("gateway")?;
     let state = gateway::AppState::new(
         &upstreams,
         cache,
         Duration::from_secs(timeout.clamp(1, 300)),
+        &signer,
     )?;
     let listener = tokio::net::TcpListener::bind(var_or("GATEWAY_ADDR", "127.0.0.1:8080")).await?;
     // The metrics port lives until the process exits.

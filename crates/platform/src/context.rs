@@ -1,5 +1,6 @@
 //! What travels with every gRPC call besides its message: the principal the
-//! call acts for (binary metadata `x-principal-bin`), the request id
+//! call acts for (binary metadata `x-principal-bin`, with the gateway's
+//! signed assertion, [`crate::identity`]), the request id
 //! (`x-request-id`) and the caller's deadline (`grpc-timeout`).
 //!
 //! A service reads the incoming [`CallContext`] once and builds outgoing
@@ -20,6 +21,10 @@ pub const REQUEST_ID_KEY: &str = "x-request-id";
 pub struct CallContext {
     /// `None`: another service is calling as itself.
     pub principal: Option<Principal>,
+    /// The gateway's assertion for `principal` as it arrived, forwarded
+    /// unchanged when this call continues for the same principal (a new
+    /// one is signed on the way out when there is none).
+    pub assertion: Option<String>,
     pub request_id: Option<String>,
     pub deadline: Option<Instant>,
     /// The client's `Idempotency-Key`, set by the gateway on a creating
@@ -37,6 +42,7 @@ impl CallContext {
     ) -> Self {
         Self {
             principal,
+            assertion: None,
             request_id,
             deadline: timeout.map(|t| Instant::now() + t),
             idempotency: None,
@@ -59,6 +65,11 @@ impl CallContext {
             }
             None => None,
         };
+        let assertion = md
+            .get(crate::identity::ASSERTION_KEY)
+            .filter(|_| principal.is_some())
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         let request_id = md
             .get(REQUEST_ID_KEY)
             .and_then(|v| v.to_str().ok())
@@ -70,6 +81,7 @@ impl CallContext {
             .map(|t| Instant::now() + t);
         Ok(Self {
             principal,
+            assertion,
             request_id,
             deadline,
             idempotency: None,
@@ -81,6 +93,7 @@ impl CallContext {
     pub fn internal(&self) -> Self {
         Self {
             principal: None,
+            assertion: None,
             request_id: self.request_id.clone(),
             deadline: self.deadline,
             idempotency: self.idempotency.clone(),
@@ -100,6 +113,13 @@ impl CallContext {
                 PRINCIPAL_KEY,
                 BinaryMetadataValue::from_bytes(&p.encode_to_vec()),
             );
+            if let Some(a) = self
+                .assertion
+                .as_deref()
+                .and_then(|a| AsciiMetadataValue::try_from(a).ok())
+            {
+                req.metadata_mut().insert(crate::identity::ASSERTION_KEY, a);
+            }
         }
         if let Some(id) = self
             .request_id

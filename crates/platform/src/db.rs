@@ -139,10 +139,17 @@ impl Db {
     }
 }
 
+/// How long a pooled connection may sit unused before it is closed. Each
+/// holds its statement cache (and on SQLite its page cache, up to 2 MiB): a
+/// burst that opened every connection would otherwise keep that memory for
+/// sqlx's default ten minutes. Opening one again costs a millisecond or so.
+const IDLE_CONNECTION: Duration = Duration::from_secs(30);
+
 async fn open_sqlite(url: &str) -> anyhow::Result<Db> {
     let pool = AnyPoolOptions::new()
         .max_connections(8)
         .acquire_timeout(Duration::from_secs(10))
+        .idle_timeout(IDLE_CONNECTION)
         .after_connect(|conn, _| {
             Box::pin(async move {
                 // WAL lets readers run beside the writer; busy_timeout makes a
@@ -190,6 +197,7 @@ async fn open_postgres(url: &str, schema: &str) -> anyhow::Result<Db> {
     let pool = AnyPoolOptions::new()
         .max_connections(10)
         .acquire_timeout(Duration::from_secs(10))
+        .idle_timeout(IDLE_CONNECTION)
         .after_connect(move |conn, _| {
             let search_path = search_path.clone();
             Box::pin(async move {

@@ -48,13 +48,43 @@ pub async fn start<N: Name>(
         answer: Arc::new(answer),
         name: PhantomData,
     };
+    static ANY_METHOD: crate::identity::Policy = crate::identity::Policy {
+        services: &[],
+        products: &[],
+    };
+    let c = caller();
+    // As the gateway: a unit test's calls carry principals with no
+    // gateway in front to assert them, so the service under test does.
+    let trust = crate::identity::Trust::new([(
+        c.name().to_owned(),
+        crate::identity::Role::Gateway,
+        c.public_key(),
+    )])
+    .expect("trust");
     tokio::spawn(crate::grpc::serve(
         listener,
         peer,
+        crate::grpc::Admission {
+            trust,
+            policy: &ANY_METHOD,
+        },
         std::future::pending(),
         std::time::Duration::ZERO,
     ));
     crate::grpc::channel(&url).expect("channel")
+}
+
+/// The identity every fake admits: what a service under test calls its
+/// fake peers as.
+pub fn caller() -> crate::identity::Signer {
+    static CALLER: std::sync::OnceLock<crate::identity::Signer> = std::sync::OnceLock::new();
+    CALLER
+        .get_or_init(|| {
+            crate::identity::Signer::generate("service-under-test")
+                .expect("key")
+                .0
+        })
+        .clone()
 }
 
 struct Peer<N> {

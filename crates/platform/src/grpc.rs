@@ -1,8 +1,10 @@
 //! The gRPC server kit every service runs on, and client channels to peers.
 //!
 //! [`serve`] adds the gRPC health protocol and server reflection beside the
-//! service, serves on an already-bound listener (tests bind port 0), and on
-//! shutdown reports NOT_SERVING first, then finishes in-flight calls.
+//! service, admits only callers that prove who they are
+//! ([`crate::identity`]), serves on an already-bound listener (tests bind
+//! port 0), and on shutdown reports NOT_SERVING first, then finishes
+//! in-flight calls.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -27,6 +29,7 @@ use tonic_health::ServingStatus;
 pub async fn serve<S>(
     listener: TcpListener,
     service: S,
+    admission: Admission,
     shutdown: impl Future<Output = ()> + Send + 'static,
     drain: Duration,
 ) -> anyhow::Result<()>
@@ -50,10 +53,19 @@ where
     reporter
         .set_service_status("", ServingStatus::Serving)
         .await;
-    let reflection = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .build_v1()?;
+    // Each port lists what it serves, under both reflection versions
+    // (grpcurl before 1.9 and grpcio's client ask v1alpha).
+    let reflection = || {
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .with_service_name(S::NAME)
+            .with_service_name("grpc.health.v1.Health")
+            .with_service_name("grpc.reflection.v1.ServerReflection")
+            .with_service_name("grpc.reflection.v1alpha.ServerReflection")
+    };
+    let reflection_v1 = reflection().build_v1()?;
+    let reflection_v1alpha = reflection().build_v1alpha()?;
     let addr = listener.local_addr()?;
     tracing::info!(service = S::NAME, %addr, "gRPC server listening");
     let stopping = async move {
@@ -75,16 +87,30 @@ where
     };
     Server::builder()
         .layer(tower::layer::layer_fn(Observed))
+        .layer(crate::identity::Admission::layer(
+            admission.trust,
+            admission.policy,
+        ))
         // A peer that stops answering is noticed instead of hanging calls.
         .http2_keepalive_interval(Some(Duration::from_secs(30)))
         .http2_keepalive_timeout(Some(Duration::from_secs(10)))
         .add_service(health)
-        .add_service(reflection)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha)
         .add_service(service)
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), stopping)
         .await?;
     tracing::info!(service = S::NAME, "gRPC server stopped");
     Ok(())
+}
+
+/// Who a service admits: the callers it knows ([`crate::identity::Trust`])
+/// and which of its methods each may call (its own
+/// [`crate::identity::Policy`]).
+#[derive(Clone, Debug)]
+pub struct Admission {
+    pub trust: crate::identity::Trust,
+    pub policy: &'static crate::identity::Policy,
 }
 
 /// What a service's own binary does once its state is open: a metrics port
@@ -199,12 +225,13 @@ where
 }
 
 /// A peer's channel whose every call is a client span carrying the trace on
-/// (`traceparent`): what services and the gateway call each other through.
+/// (`traceparent`) and proves its caller (`signer`'s service token): what
+/// services and the gateway call each other through.
 pub type Peer = Traced<Channel>;
 
-/// [`channel`], traced.
-pub fn peer(url: &str) -> anyhow::Result<Peer> {
-    Ok(Traced(channel(url)?))
+/// [`channel`], traced and signed by `signer`.
+pub fn peer(url: &str, signer: &crate::identity::Signer) -> anyhow::Result<Peer> {
+    Ok(Traced::new(channel(url)?, signer.clone()))
 }
 
 /// `/package.Service/Method` split into service and method.
@@ -253,7 +280,7 @@ fn is_probe(service: &str) -> bool {
     service.starts_with("grpc.")
 }
 
-type BoxFuture<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send>>;
+pub(crate) type BoxFuture<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send>>;
 
 /// The server side of every call: a server span continuing the caller's
 /// trace, the request counter and latency histogram per method, and the
@@ -423,8 +450,20 @@ const NO_DEADLINE_CAP: Duration = Duration::from_secs(60);
 /// queue for ever. A call that gets no answer by its deadline (plus a little,
 /// so the connection's own timeout answers first when there is one) fails
 /// UNAVAILABLE.
+///
+/// Every call goes out with the caller's service token, and an assertion for
+/// the principal it carries if it has none yet ([`crate::identity`]).
 #[derive(Clone, Debug)]
-pub struct Traced<S>(pub S);
+pub struct Traced<S> {
+    inner: S,
+    signer: crate::identity::Signer,
+}
+
+impl<S> Traced<S> {
+    pub fn new(inner: S, signer: crate::identity::Signer) -> Self {
+        Self { inner, signer }
+    }
+}
 
 impl<S, B, RB> tower::Service<http::Request<B>> for Traced<S>
 where
@@ -438,7 +477,7 @@ where
     type Future = BoxFuture<S::Response, Self::Error>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.0.poll_ready(cx).map_err(Into::into)
+        self.inner.poll_ready(cx).map_err(Into::into)
     }
 
     fn call(&mut self, mut req: http::Request<B>) -> Self::Future {
@@ -461,9 +500,10 @@ where
             .map_or(NO_DEADLINE_CAP, |d| d + Duration::from_millis(250));
         let service = service.to_owned();
         crate::telemetry::inject(&span, req.headers_mut());
+        self.signer.sign(&mut req);
         let call = {
             let _entered = span.enter();
-            self.0.call(req)
+            self.inner.call(req)
         };
         Box::pin(
             async move {
@@ -611,7 +651,8 @@ mod tests {
         let channel = balanced("http".into(), Duration::from_millis(50), || async {
             Ok(vec![])
         });
-        let mut client = HealthClient::new(Traced(channel));
+        let signer = crate::identity::Signer::generate("test").unwrap().0;
+        let mut client = HealthClient::new(Traced::new(channel, signer));
         let mut req = tonic::Request::new(HealthCheckRequest {
             service: "x".into(),
         });

@@ -3,7 +3,8 @@
 //! Read in this order: [`config`] (environment), [`telemetry`] (logs),
 //! [`db`] (pool, schema, embedded migrations on SQLite or PostgreSQL),
 //! [`cache`] (Redis or in-process), [`context`] (what travels with a gRPC
-//! call: principal, request id, deadline), [`grpc`] (server kit: health,
+//! call: principal, request id, deadline), [`identity`] (who makes an
+//! internal call, proven), [`grpc`] (server kit: health,
 //! reflection, graceful shutdown; clients), [`status`] (field violations).
 
 #![forbid(unsafe_code)]
@@ -18,6 +19,7 @@ pub mod fake_peer;
 pub mod grpc;
 pub mod id;
 pub mod idempotency;
+pub mod identity;
 pub mod locale;
 pub mod metrics;
 pub mod net;

@@ -3,6 +3,11 @@
 //! SQLite and an in-process cache unless `DATABASE_URL` / `REDIS_URL` say
 //! otherwise. `cargo run` starts it; the end-to-end tests start one per test
 //! (port 0, their own data) and may stop and restart single services.
+//!
+//! Each component proves who it is on its internal calls as it would in its
+//! own pod ([`platform::identity`]): the stack makes every component a key
+//! at start (kept in memory only) and admits them, plus the callers listed
+//! in `SERVICE_TRUST_FILE` (an operator's grpcurl, a product service).
 
 #![forbid(unsafe_code)]
 
@@ -29,7 +34,7 @@ pub enum Svc {
 impl Svc {
     pub const ALL: [Svc; 4] = [Svc::Account, Svc::Contact, Svc::Billing, Svc::Auth];
 
-    fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             Svc::Account => "account-svc",
             Svc::Contact => "contact-svc",
@@ -50,6 +55,9 @@ pub struct Config {
     /// How often billing closes the previous month into invoices
     /// (`BILLING_CLOSE_INTERVAL_SECS`, default an hour; 0 or `None`: never).
     pub close_periods_every: Option<Duration>,
+    /// Callers admitted beside the stack's own components
+    /// (`SERVICE_TRUST_FILE`, optional here): name, role, public key.
+    pub callers: Vec<(String, platform::identity::Role, Vec<u8>)>,
 }
 
 fn addr(key: &str, default: &str) -> anyhow::Result<SocketAddr> {
@@ -77,6 +85,10 @@ impl Config {
             ]),
             bootstrap: bootstrap::Settings::from_env()?,
             request_timeout: Duration::from_secs(timeout.clamp(1, 300)),
+            callers: match var("SERVICE_TRUST_FILE") {
+                Some(path) => platform::identity::Trust::read(std::path::Path::new(&path))?,
+                None => vec![],
+            },
             close_periods_every: match var_or("BILLING_CLOSE_INTERVAL_SECS", "3600")
                 .parse::<u64>()
                 .context("BILLING_CLOSE_INTERVAL_SECS must be a number of seconds")?
@@ -98,6 +110,7 @@ impl Config {
             request_timeout: Duration::from_secs(15),
             // Tests close periods themselves, when they choose.
             close_periods_every: None,
+            callers: vec![],
         }
     }
 }
@@ -125,7 +138,23 @@ pub struct Stack {
     gateway: Running,
     gateway_state: gateway::AppState,
     closer: Option<JoinHandle<()>>,
+    signers: HashMap<&'static str, platform::identity::Signer>,
+    trust: platform::identity::Trust,
 }
+
+/// The stack's own callers and their roles; `bootstrap` is the operator
+/// that makes the root distributor and its first API client.
+const COMPONENTS: [(&str, platform::identity::Role); 6] = {
+    use platform::identity::Role::*;
+    [
+        ("gateway", Gateway),
+        ("account-svc", Service),
+        ("contact-svc", Service),
+        ("billing-svc", Service),
+        ("auth-svc", Service),
+        ("bootstrap", Operator),
+    ]
+};
 
 fn url(addr: SocketAddr) -> String {
     format!("http://{addr}")
@@ -150,6 +179,15 @@ impl Stack {
         let gateway_addr = gateway_listener.local_addr()?;
         let urls: HashMap<Svc, String> = service_addrs.iter().map(|(s, a)| (*s, url(*a))).collect();
 
+        let mut signers = HashMap::new();
+        let mut callers = config.callers.clone();
+        for (name, role) in COMPONENTS {
+            let (signer, _) = platform::identity::Signer::generate(name)?;
+            callers.push((name.to_owned(), role, signer.public_key()));
+            signers.insert(name, signer);
+        }
+        let trust = platform::identity::Trust::new(callers)?;
+        let signer = |name: &str| &signers[name];
         let storage = &config.storage;
         let cache =
             platform::cache::Cache::connect(storage.redis_url.as_deref(), &storage.schema_prefix)
@@ -157,7 +195,7 @@ impl Stack {
         let contacts = || -> anyhow::Result<_> {
             Ok(
                 proto::contact::v1::contact_service_client::ContactServiceClient::new(
-                    platform::grpc::peer(&urls[&Svc::Contact])?,
+                    platform::grpc::peer(&urls[&Svc::Contact], signer("auth-svc"))?,
                 ),
             )
         };
@@ -165,6 +203,7 @@ impl Stack {
             &urls[&Svc::Contact],
             &urls[&Svc::Billing],
             &urls[&Svc::Auth],
+            signer("account-svc"),
         )?;
         let states = HashMap::from([
             (
@@ -183,7 +222,7 @@ impl Stack {
                     billing_svc::State::open(
                         storage,
                         proto::account::v1::account_service_client::AccountServiceClient::new(
-                            platform::grpc::peer(&urls[&Svc::Account])?,
+                            platform::grpc::peer(&urls[&Svc::Account], signer("billing-svc"))?,
                         ),
                         cache.clone(),
                     )
@@ -198,7 +237,7 @@ impl Stack {
                         cache.clone(),
                         contacts()?,
                         proto::account::v1::account_service_client::AccountServiceClient::new(
-                            platform::grpc::peer(&urls[&Svc::Account])?,
+                            platform::grpc::peer(&urls[&Svc::Account], signer("auth-svc"))?,
                         ),
                     )
                     .await?,
@@ -207,15 +246,16 @@ impl Stack {
         ]);
         let mut running = HashMap::new();
         for (svc, listener) in listeners {
-            running.insert(svc, serve(&states[&svc], listener));
+            running.insert(svc, serve(&states[&svc], &trust, listener));
         }
 
         let credentials = bootstrap::run(
             proto::account::v1::account_service_client::AccountServiceClient::new(
-                platform::grpc::peer(&urls[&Svc::Account])?,
+                platform::grpc::peer(&urls[&Svc::Account], signer("bootstrap"))?,
             ),
             proto::auth::v1::auth_service_client::AuthServiceClient::new(platform::grpc::peer(
                 &urls[&Svc::Auth],
+                signer("bootstrap"),
             )?),
             &config.bootstrap,
             &storage.data_dir,
@@ -228,7 +268,8 @@ impl Stack {
             billing: urls[&Svc::Billing].clone(),
             auth: urls[&Svc::Auth].clone(),
         };
-        let app = gateway::AppState::new(&upstreams, cache, config.request_timeout)?;
+        let app =
+            gateway::AppState::new(&upstreams, cache, config.request_timeout, signer("gateway"))?;
         let gateway_state = app.clone();
         let gateway_shutdown = Shutdown::new();
         let task = tokio::spawn(gateway::serve(
@@ -255,7 +296,18 @@ impl Stack {
             gateway,
             gateway_state,
             closer,
+            signers,
+            trust,
         })
+    }
+
+    /// One of the stack's own callers (`gateway`, `account-svc`, …,
+    /// `bootstrap`), for tests that call a service as it would.
+    ///
+    /// # Panics
+    /// On a name that is not one of the stack's components.
+    pub fn signer(&self, name: &str) -> &platform::identity::Signer {
+        &self.signers[name]
     }
 
     /// What the gateway's `/metrics` answers (its own series and the
@@ -309,7 +361,7 @@ impl Stack {
         }
         let listener = TcpListener::bind(self.service_addrs[&svc]).await?;
         self.running
-            .insert(svc, serve(&self.states[&svc], listener));
+            .insert(svc, serve(&self.states[&svc], &self.trust, listener));
         Ok(())
     }
 
@@ -333,20 +385,27 @@ impl Stack {
     }
 }
 
-fn serve(state: &ServiceState, listener: TcpListener) -> Running {
+fn serve(
+    state: &ServiceState,
+    trust: &platform::identity::Trust,
+    listener: TcpListener,
+) -> Running {
     let shutdown = Shutdown::new();
     let stop = shutdown.wait();
+    let trust = trust.clone();
     let task = match state.clone() {
         ServiceState::Account(s) => {
-            tokio::spawn(account_svc::serve(listener, s, stop, Duration::ZERO))
+            tokio::spawn(account_svc::serve(listener, s, trust, stop, Duration::ZERO))
         }
         ServiceState::Contact(s) => {
-            tokio::spawn(contact_svc::serve(listener, s, stop, Duration::ZERO))
+            tokio::spawn(contact_svc::serve(listener, s, trust, stop, Duration::ZERO))
         }
         ServiceState::Billing(s) => {
-            tokio::spawn(billing_svc::serve(listener, s, stop, Duration::ZERO))
+            tokio::spawn(billing_svc::serve(listener, s, trust, stop, Duration::ZERO))
         }
-        ServiceState::Auth(s) => tokio::spawn(auth_svc::serve(listener, s, stop, Duration::ZERO)),
+        ServiceState::Auth(s) => {
+            tokio::spawn(auth_svc::serve(listener, s, trust, stop, Duration::ZERO))
+        }
     };
     Running { shutdown, task }
 }

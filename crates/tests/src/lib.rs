@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 #![allow(clippy::unwrap_used)] // test support: a failed step should stop the test loudly
 
+pub mod conn;
 use std::time::Duration;
 
 use platform::config::{Storage, var};
@@ -42,6 +43,21 @@ impl TestApp {
     /// whatever `REDIS_URL` says; `DATABASE_URL` still comes from the
     /// environment.
     pub async fn spawn_with_redis(redis_url: Option<String>) -> Self {
+        Self::start(redis_url, vec![]).await
+    }
+
+    /// [`TestApp::spawn`] whose services also admit `callers` (as
+    /// `SERVICE_TRUST_FILE` lists them): a product service, an operator.
+    pub async fn spawn_admitting(
+        callers: Vec<(String, platform::identity::Role, Vec<u8>)>,
+    ) -> Self {
+        Self::start(var("REDIS_URL"), callers).await
+    }
+
+    async fn start(
+        redis_url: Option<String>,
+        callers: Vec<(String, platform::identity::Role, Vec<u8>)>,
+    ) -> Self {
         let data = tempfile::tempdir().unwrap();
         let database_url = var("DATABASE_URL").filter(|u| u.starts_with("postgres"));
         let storage = Storage {
@@ -56,9 +72,11 @@ impl TestApp {
             database_url,
             redis_url,
         };
-        let stack = stack::Stack::start(stack::Config::ephemeral(storage.clone()))
-            .await
-            .unwrap();
+        let config = stack::Config {
+            callers,
+            ..stack::Config::ephemeral(storage.clone())
+        };
+        let stack = stack::Stack::start(config).await.unwrap();
         let c = stack.credentials.clone();
         let url = stack.gateway_url();
         Self {
@@ -120,7 +138,9 @@ impl TestApp {
             .unwrap(),
             GatewayCache::InMemory => platform::cache::Cache::in_memory(),
         };
-        let mut state = gateway::AppState::new(&upstreams, cache, timeout).unwrap();
+        let mut state =
+            gateway::AppState::new(&upstreams, cache, timeout, self.stack.signer("gateway"))
+                .unwrap();
         state.trusted_proxies = std::sync::Arc::new(
             trusted
                 .iter()
@@ -230,11 +250,9 @@ impl TestApp {
     /// advisor, the creation of partners), as an operator would through
     /// account-svc's gRPC API.
     pub async fn grant(&self, customer_id: &str, create_partners: bool) {
-        proto::account::v1::account_service_client::AccountServiceClient::connect(
-            self.stack.service_url(Svc::Account),
+        proto::account::v1::account_service_client::AccountServiceClient::new(
+            self.operator(Svc::Account),
         )
-        .await
-        .unwrap()
         .update_settings(proto::account::v1::UpdateSettingsRequest {
             customer_id: customer_id.into(),
             payment_processing: Some(true),
@@ -245,14 +263,17 @@ impl TestApp {
         .unwrap();
     }
 
+    /// A channel to `svc` as an operator's tool would call it (the stack's
+    /// `bootstrap` identity): every method, no principal.
+    pub fn operator(&self, svc: Svc) -> platform::grpc::Peer {
+        platform::grpc::peer(&self.stack.service_url(svc), self.stack.signer("bootstrap")).unwrap()
+    }
+
     /// An API client for the owner of `customer_id`.
     pub async fn client_for(&self, customer_id: &str) -> (String, String) {
-        let mut accounts =
-            proto::account::v1::account_service_client::AccountServiceClient::connect(
-                self.stack.service_url(Svc::Account),
-            )
-            .await
-            .unwrap();
+        let mut accounts = proto::account::v1::account_service_client::AccountServiceClient::new(
+            self.operator(Svc::Account),
+        );
         let customer = accounts
             .get_customer(proto::account::v1::GetCustomerRequest {
                 customer_id: customer_id.into(),
@@ -260,11 +281,8 @@ impl TestApp {
             .await
             .unwrap()
             .into_inner();
-        let mut auth = proto::auth::v1::auth_service_client::AuthServiceClient::connect(
-            self.stack.service_url(Svc::Auth),
-        )
-        .await
-        .unwrap();
+        let mut auth =
+            proto::auth::v1::auth_service_client::AuthServiceClient::new(self.operator(Svc::Auth));
         let created = auth
             .create_client(proto::auth::v1::CreateClientRequest {
                 contact_id: customer.owner_contact_id,

@@ -21,7 +21,6 @@ use serde_json::{Value, json};
 use sqlx::{AssertSqlSafe, Row as _};
 use tests::{Svc, TestApp, account_body};
 use tokio::task::JoinSet;
-use tonic::transport::Channel;
 
 // ---------------------------------------------------------------------------
 // Helpers
@@ -167,10 +166,8 @@ fn last_day((y, m): (i32, u32)) -> u32 {
     }
 }
 
-async fn grpc(app: &TestApp) -> BillingServiceClient<Channel> {
-    BillingServiceClient::connect(app.stack.service_url(Svc::Billing))
-        .await
-        .unwrap()
+async fn grpc(app: &TestApp) -> BillingServiceClient<platform::grpc::Peer> {
+    BillingServiceClient::new(app.operator(Svc::Billing))
 }
 
 /// One usage record to send over gRPC.
@@ -184,7 +181,7 @@ struct Rec {
     id: String,
 }
 
-async fn record(client: &mut BillingServiceClient<Channel>, r: &Rec) -> bool {
+async fn record(client: &mut BillingServiceClient<platform::grpc::Peer>, r: &Rec) -> bool {
     client
         .record_usage(pb::RecordUsageRequest {
             customer_id: r.customer.clone(),

@@ -185,12 +185,10 @@ pub async fn token_with_scope(
 /// contact-svc's gRPC API, as an internal caller.
 pub async fn contacts(
     app: &TestApp,
-) -> proto::contact::v1::contact_service_client::ContactServiceClient<tonic::transport::Channel> {
-    proto::contact::v1::contact_service_client::ContactServiceClient::connect(
-        app.stack.service_url(tests::Svc::Contact),
+) -> proto::contact::v1::contact_service_client::ContactServiceClient<platform::grpc::Peer> {
+    proto::contact::v1::contact_service_client::ContactServiceClient::new(
+        app.operator(tests::Svc::Contact),
     )
-    .await
-    .unwrap()
 }
 
 /// Creates a contact of `customer_id` holding `roles` (contact-svc gRPC,
@@ -243,11 +241,9 @@ pub async fn client_for_contact(
     contact_id: &str,
     customer_id: &str,
 ) -> (String, String) {
-    let created = proto::auth::v1::auth_service_client::AuthServiceClient::connect(
-        app.stack.service_url(tests::Svc::Auth),
+    let created = proto::auth::v1::auth_service_client::AuthServiceClient::new(
+        app.operator(tests::Svc::Auth),
     )
-    .await
-    .unwrap()
     .create_client(proto::auth::v1::CreateClientRequest {
         contact_id: contact_id.into(),
         customer_id: customer_id.into(),
