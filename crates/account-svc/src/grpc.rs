@@ -546,6 +546,12 @@ impl AccountApi {
                 if let Err(undo) = recovery::undo_create(&self.state, &internal, &customer_id).await
                 {
                     tracing::error!(customer_id, error = %undo, "undo incomplete; the recovery sweep will finish it");
+                    // The key stays claimed with this customer noted, as
+                    // after a crash: a retry under it waits (409 in use),
+                    // then takes it over and finishes the undo first. Freed
+                    // now, the retry would meet the half-made customer's
+                    // name and answer "already taken".
+                    return Err(Stop::Crashed(Status::from(e)));
                 }
                 // Kept after the undo, so a failed setup never sits beside a
                 // half-made customer of the same request.

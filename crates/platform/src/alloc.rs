@@ -7,6 +7,11 @@
 //! done, so a process grew with the most it had ever done at once (issue 14:
 //! 3 GB after 300 account creations). mimalloc returns freed memory to the
 //! system after a short delay, so RSS follows the work in progress.
+//!
+//! The image sets `MIMALLOC_ARENA_EAGER_COMMIT=0` (mimalloc reads its
+//! options from the environment; setting them here would take `unsafe`):
+//! arenas are committed as used, which roughly halves idle and settled RSS
+//! (bench/memory.py numbers in deploy/Dockerfile).
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -508,7 +508,24 @@ where
         Box::pin(
             async move {
                 let res = match tokio::time::timeout(wait, call).await {
-                    Ok(res) => res.map_err(Into::into),
+                    // A connection that breaks under a call (the peer was
+                    // killed, a reset) is the peer being unavailable, which
+                    // callers answer 503 and retry; tonic would call it
+                    // UNKNOWN "transport error", which reads as our bug.
+                    // What tonic knows (a deadline that expired stays
+                    // CANCELLED, which callers answer 504) is kept.
+                    Ok(res) => res.map_err(|e| {
+                        let status = tonic::Status::from_error(e.into());
+                        let status = if status.code() == tonic::Code::Unknown {
+                            tonic::Status::unavailable(format!(
+                                "{service} is unavailable: {}",
+                                status.message()
+                            ))
+                        } else {
+                            status
+                        };
+                        Box::new(status) as tonic::codegen::StdError
+                    }),
                     Err(_) => Err(Box::new(tonic::Status::unavailable(format!(
                         "no instance of {service} answered within the deadline"
                     ))) as tonic::codegen::StdError),

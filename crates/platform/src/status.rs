@@ -150,6 +150,17 @@ pub fn database(err: &sqlx::Error) -> Status {
         | sqlx::Error::PoolClosed
         | sqlx::Error::Io(_)
         | sqlx::Error::Tls(_) => Status::unavailable("storage is unavailable"),
+        // The server going away under a connection (a PostgreSQL restart:
+        // 57P01 admin shutdown, 57P02 crash shutdown, 57P03 cannot connect
+        // now; class 08, connection exceptions) is an outage a retry
+        // outlives, not a fault of ours.
+        sqlx::Error::Database(db)
+            if db
+                .code()
+                .is_some_and(|c| c.starts_with("57P") || c.starts_with("08")) =>
+        {
+            Status::unavailable("storage is unavailable")
+        }
         _ => Status::internal("internal error"),
     }
 }
