@@ -731,7 +731,7 @@ def check_lock(plat, api, report, _workers):
     not the client, gives up), and creates succeed once it is released."""
     deadline_s = 3
     held = deadline_s + 4
-    table = f"{plat.prefix}account.customer"  # crates/account-svc/migrations/0001_customer.sql
+    table = f"{plat.prefix}account.customer"  # account-svc/migrations/0001_customer.sql
     plat.procs["gateway"].stop()
     plat.start("gateway", REQUEST_TIMEOUT_SECONDS=str(deadline_s))
     locker = None

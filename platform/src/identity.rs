@@ -43,9 +43,11 @@ pub const TOKEN_KEY: &str = "x-service-token";
 pub const ASSERTION_KEY: &str = "x-principal-assertion";
 
 /// How long a token or an assertion is good for, in seconds.
-pub const LIFETIME: u64 = 300;
+pub const LIFETIME: u64 = 600;
 /// A cached token is replaced this long after it was made, so one handed
-/// out always has a minute left, longer than any call's deadline here.
+/// out always has six minutes left: longer than any request's deadline
+/// (`REQUEST_TIMEOUT_SECONDS` is at most 300), so an assertion forwarded
+/// at a request's last hop is still good.
 const RENEW_AFTER: u64 = 240;
 /// Clocks of different pods may differ by this much.
 const SKEW: u64 = 60;
@@ -93,6 +95,25 @@ impl std::str::FromStr for Role {
             }
         })
     }
+}
+
+/// Names are `[a-z0-9_-]+`: they travel inside tokens and assertions,
+/// whose separators (`.`, newline, space) they must never contain.
+fn check_name(name: &str) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        !name.is_empty()
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_'),
+        "an identity's name is lowercase letters, digits, '-' and '_': {name:?}"
+    );
+    Ok(())
+}
+
+/// A number exactly as it was signed: `u64::from_str` also takes `+1` and
+/// `01`, which would give one token many spellings (and cache entries).
+fn canonical(n: &str) -> Option<u64> {
+    n.parse().ok().filter(|v: &u64| v.to_string() == n)
 }
 
 fn now() -> u64 {
@@ -186,10 +207,7 @@ impl Signer {
     }
 
     pub fn from_pkcs8(name: &str, der: &[u8]) -> anyhow::Result<Self> {
-        anyhow::ensure!(
-            !name.is_empty() && !name.contains(char::is_whitespace),
-            "an identity's name is one word: {name:?}"
-        );
+        check_name(name)?;
         // v2 (ours, with the public key, checked) or v1 (what
         // `openssl genpkey -algorithm ed25519` writes).
         let key = Ed25519KeyPair::from_pkcs8(der)
@@ -315,7 +333,8 @@ pub struct Trust(Arc<TrustInner>);
 
 #[derive(Default)]
 struct TrustInner {
-    callers: HashMap<String, (Role, Vec<u8>)>,
+    /// A name may have several keys (a rotation in progress), one role.
+    callers: HashMap<String, (Role, Vec<Vec<u8>>)>,
     tokens: Mutex<Recent<String, Caller>>,
     assertions: Mutex<Recent<[u8; 32], ()>>,
 }
@@ -327,16 +346,22 @@ impl std::fmt::Debug for Trust {
 }
 
 impl Trust {
-    /// Trust made of `(name, role, public key)`; a name given twice is an
-    /// error, not a silent replacement.
+    /// Trust made of `(name, role, public key)`. A name listed again with
+    /// another key is a key rotation (both are good until the old line
+    /// goes); with another role it is an error, not a silent change.
     pub fn new(callers: impl IntoIterator<Item = (String, Role, Vec<u8>)>) -> anyhow::Result<Self> {
-        let mut map = HashMap::new();
+        let mut map: HashMap<String, (Role, Vec<Vec<u8>>)> = HashMap::new();
         for (name, role, key) in callers {
+            check_name(&name)?;
             anyhow::ensure!(key.len() == 32, "{name}: an Ed25519 public key is 32 bytes");
+            let entry = map.entry(name.clone()).or_insert((role, vec![]));
             anyhow::ensure!(
-                map.insert(name.clone(), (role, key)).is_none(),
-                "{name} is listed twice"
+                entry.0 == role,
+                "{name} is listed as {} and as {}",
+                entry.0.as_str(),
+                role.as_str()
             );
+            entry.1.push(key);
         }
         Ok(Self(Arc::new(TrustInner {
             callers: map,
@@ -381,12 +406,16 @@ impl Trust {
     }
 
     fn verify(&self, name: &str, message: &[u8], sig: &str) -> Result<Role, &'static str> {
-        let (role, key) = self.0.callers.get(name).ok_or("unknown caller")?;
+        let (role, keys) = self.0.callers.get(name).ok_or("unknown caller")?;
         let sig = B64.decode(sig).map_err(|_| "malformed signature")?;
-        UnparsedPublicKey::new(&ED25519, key)
-            .verify(message, &sig)
-            .map_err(|_| "bad signature")?;
-        Ok(*role)
+        keys.iter()
+            .any(|key| {
+                UnparsedPublicKey::new(&ED25519, key)
+                    .verify(message, &sig)
+                    .is_ok()
+            })
+            .then_some(*role)
+            .ok_or("bad signature")
     }
 
     /// Who signed `token`, if it is good for `service` now.
@@ -408,7 +437,7 @@ impl Trust {
         else {
             return Err("malformed service token");
         };
-        let exp: u64 = exp.parse().map_err(|_| "malformed service token")?;
+        let exp = canonical(exp).ok_or("malformed service token")?;
         let role = self.verify(name, format!("token\n{claims}").as_bytes(), sig)?;
         if aud != service {
             return Err("the service token is for another service");
@@ -435,7 +464,7 @@ impl Trust {
         else {
             return Err("malformed principal assertion");
         };
-        let exp: u64 = exp.parse().map_err(|_| "malformed principal assertion")?;
+        let exp = canonical(exp).ok_or("malformed principal assertion")?;
         let role = self.verify(signer, &assertion_message(signer, exp, principal), sig)?;
         if role != Role::Gateway {
             return Err("the principal was asserted by a caller that may not assert one");
@@ -648,6 +677,22 @@ mod tests {
         );
     }
 
+    /// `+exp` or `0exp` would verify (the signed text is rebuilt from the
+    /// number) but is refused: one token, one spelling.
+    #[test]
+    fn an_expiry_spelt_otherwise_than_signed_is_refused() {
+        let (gw, _) = Signer::generate("gateway").unwrap();
+        let t = trust(&[(&gw, Role::Gateway)]);
+        let a = gw.assert(b"p");
+        let (signer, rest) = a.split_once('.').unwrap();
+        let respelt = format!("{signer}.+{rest}");
+        assert_eq!(
+            t.check_assertion(&respelt, b"p"),
+            Err("malformed principal assertion")
+        );
+        assert_eq!(t.check_assertion(&a, b"p"), Ok(()));
+    }
+
     #[test]
     fn a_policy_admits_services_by_name_and_products_to_their_methods() {
         static POLICY: Policy = Policy {
@@ -690,6 +735,24 @@ mod tests {
             vec![("gateway".into(), Role::Gateway, gw.public_key())]
         );
         assert!(Trust::parse("gateway root AAAA").is_err());
-        assert!(Trust::new(parsed.iter().cloned().chain(parsed.iter().cloned())).is_err());
+        // A second key under a name is a rotation; a second role is not.
+        let (next, _) = Signer::generate("gateway").unwrap();
+        let both = Trust::new(parsed.iter().cloned().chain([(
+            "gateway".into(),
+            Role::Gateway,
+            next.public_key(),
+        )]))
+        .unwrap();
+        assert!(both.caller(&gw.token(ACCOUNTS), ACCOUNTS).is_ok());
+        assert!(both.caller(&next.token(ACCOUNTS), ACCOUNTS).is_ok());
+        assert!(
+            Trust::new(parsed.iter().cloned().chain([(
+                "gateway".into(),
+                Role::Operator,
+                next.public_key()
+            )]))
+            .is_err()
+        );
+        assert!(Signer::generate("Gate.way").is_err());
     }
 }

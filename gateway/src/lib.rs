@@ -147,7 +147,7 @@ pub async fn serve_with(
         tokio::time::sleep(drain).await;
         tracing::info!("gateway stops accepting; finishing in-flight requests");
     };
-    let app = layers::app(state, limits.body_read_timeout);
+    let app = layers::app(state, limits.body_read_timeout, limits.max_in_flight);
     server::run(listener, app, limits, shutdown).await;
     tracing::info!("gateway stopped");
     Ok(())

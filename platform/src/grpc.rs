@@ -402,8 +402,12 @@ impl Outcome {
     fn record(&mut self, code: tonic::Code) {
         self.answered = true;
         // A service or method the server does not have is one label,
-        // whatever name a caller made up.
-        let (service, method) = if code == tonic::Code::Unimplemented {
+        // whatever name a caller made up; so is every call refused before
+        // routing for want of credentials, whose path anyone can invent.
+        let (service, method) = if matches!(
+            code,
+            tonic::Code::Unimplemented | tonic::Code::Unauthenticated
+        ) {
             ("other".to_owned(), "other".to_owned())
         } else {
             (self.service.clone(), self.method.clone())
@@ -526,6 +530,9 @@ where
                         };
                         Box::new(status) as tonic::codegen::StdError
                     }),
+                    // Only a call no instance took gets here (a connection's
+                    // own deadline answers first): the peer is unavailable
+                    // (503, retry), not slow.
                     Err(_) => Err(Box::new(tonic::Status::unavailable(format!(
                         "no instance of {service} answered within the deadline"
                     ))) as tonic::codegen::StdError),

@@ -22,6 +22,7 @@ fn limits(header: u64, idle: u64, body: u64, max_connections: u32) -> ConnLimits
         idle_timeout: Duration::from_secs(idle),
         body_read_timeout: Duration::from_secs(body),
         max_connections,
+        ..ConnLimits::default()
     }
 }
 

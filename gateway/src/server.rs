@@ -45,6 +45,9 @@ pub struct ConnLimits {
     pub body_read_timeout: Duration,
     /// `MAX_CONNECTIONS`: open connections this process serves at once.
     pub max_connections: u32,
+    /// `MAX_IN_FLIGHT_REQUESTS`: requests served at once; more are shed
+    /// with a 503 ([`crate::layers`], step 4b).
+    pub max_in_flight: u32,
 }
 
 impl Default for ConnLimits {
@@ -54,6 +57,7 @@ impl Default for ConnLimits {
             idle_timeout: Duration::from_secs(60),
             body_read_timeout: Duration::from_secs(10),
             max_connections: 10_000,
+            max_in_flight: 1024,
         }
     }
 }
@@ -78,6 +82,12 @@ impl ConnLimits {
                 "MAX_CONNECTIONS",
                 platform::config::var("MAX_CONNECTIONS").as_deref(),
                 u64::from(d.max_connections),
+                MAX_MAX_CONNECTIONS,
+            )?)?,
+            max_in_flight: u32::try_from(number(
+                "MAX_IN_FLIGHT_REQUESTS",
+                platform::config::var("MAX_IN_FLIGHT_REQUESTS").as_deref(),
+                u64::from(d.max_in_flight),
                 MAX_MAX_CONNECTIONS,
             )?)?,
         })
