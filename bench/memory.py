@@ -28,12 +28,23 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 
-def rss_kib(pid):
+def status_kib(pid, field):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1])
     return 0
+
+
+def rss_kib(pid):
+    return status_kib(pid, "VmRSS")
+
+
+def anon_kib(pid):
+    """The process's own memory (heap, stacks): what would grow with work
+    done. VmRSS also counts the executable's pages, which fill in as code
+    paths run for the first time and are shared and reclaimable."""
+    return status_kib(pid, "RssAnon")
 
 
 def call(url, method="GET", body=None, headers=None, timeout=60):
@@ -94,7 +105,8 @@ def main():
         threading.Thread(target=sample, daemon=True).start()
         time.sleep(args.settle)
         idle = rss_kib(stack.pid)
-        print(f"idle RSS: {idle / 1024:.1f} MiB")
+        idle_anon = anon_kib(stack.pid)
+        print(f"idle RSS: {idle / 1024:.1f} MiB (anonymous {idle_anon / 1024:.1f} MiB)")
         address = {"country": "United States", "state": "California", "city": "Anaheim",
                    "street": "104 South Anaheim Boulevard", "zip": "92805-6010"}
         n = [0]
@@ -126,12 +138,16 @@ def main():
             ok = codes.count(201)
             others = sorted({c for c in codes if c != 201})
             print(f"{count} creates at {conc}: {ok} answered 201 {others or ''} in {took:.1f} s "
-                  f"({ok / took:.1f}/s); RSS after {rss_kib(stack.pid) / 1024:.1f} MiB, "
+                  f"({ok / took:.1f}/s); RSS after {rss_kib(stack.pid) / 1024:.1f} MiB "
+                  f"(anonymous {anon_kib(stack.pid) / 1024:.1f} MiB), "
                   f"peak so far {peak[0] / 1024:.1f} MiB")
         stop.set()
         final = rss_kib(stack.pid)
+        final_anon = anon_kib(stack.pid)
         print(f"after all rounds: {final / 1024:.1f} MiB "
-              f"({(final - idle) * 100 / max(idle, 1):+.0f}% of idle); peak {peak[0] / 1024:.1f} MiB")
+              f"({(final - idle) * 100 / max(idle, 1):+.0f}% of idle); anonymous "
+              f"{final_anon / 1024:.1f} MiB ({(final_anon - idle_anon) * 100 / max(idle_anon, 1):+.0f}%); "
+              f"peak {peak[0] / 1024:.1f} MiB")
     finally:
         stack.terminate()
         stack.wait(timeout=30)
