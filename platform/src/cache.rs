@@ -58,11 +58,25 @@ impl Health {
 #[derive(Clone)]
 enum Inner {
     Redis(redis::aio::ConnectionManager),
-    Memory(Arc<Mutex<HashMap<String, (String, Instant)>>>),
+    Memory(MemoryMap),
 }
 
 /// In-process entries beyond this many trigger a sweep of the expired ones.
 const MEMORY_SWEEP_AT: usize = 10_000;
+/// ...and so does this much time, whatever the count.
+const MEMORY_SWEEP_EVERY: Duration = Duration::from_secs(30);
+
+type MemoryMap = Arc<Mutex<HashMap<String, (String, Instant)>>>;
+
+/// Drops expired entries, and the table's room when most of it is empty
+/// (a `HashMap` keeps its largest size otherwise).
+fn sweep(map: &mut HashMap<String, (String, Instant)>) {
+    let now = Instant::now();
+    map.retain(|_, (_, until)| *until > now);
+    if map.capacity() > 2 * map.len() + 64 {
+        map.shrink_to_fit();
+    }
+}
 
 impl Cache {
     /// Connects to Redis when a URL is given. Keys get `prefix` in front, so
@@ -100,9 +114,27 @@ impl Cache {
         })
     }
 
+    /// An in-process cache. Inside a Tokio runtime, a task sweeps its
+    /// expired entries every [`MEMORY_SWEEP_EVERY`] for as long as the cache
+    /// lives, so what a burst of work cached does not outlive its TTL.
     pub fn in_memory() -> Self {
+        let map: MemoryMap = Arc::default();
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let weak = Arc::downgrade(&map);
+            runtime.spawn(async move {
+                loop {
+                    tokio::time::sleep(MEMORY_SWEEP_EVERY).await;
+                    let Some(map) = weak.upgrade() else { return };
+                    sweep(
+                        &mut map
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner),
+                    );
+                }
+            });
+        }
         Self {
-            inner: Inner::Memory(Arc::default()),
+            inner: Inner::Memory(map),
             prefix: String::new(),
             health: Arc::default(),
         }
@@ -264,11 +296,10 @@ impl Cache {
                 let mut map = map
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner);
-                let now = Instant::now();
                 if map.len() >= MEMORY_SWEEP_AT {
-                    map.retain(|_, (_, until)| *until > now);
+                    sweep(&mut map);
                 }
-                map.insert(key, (value.to_owned(), now + ttl));
+                map.insert(key, (value.to_owned(), Instant::now() + ttl));
             }
         }
     }
@@ -351,6 +382,22 @@ pub fn limits_key(customer_id: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sweep_drops_expired_entries_and_their_room() {
+        let mut map = HashMap::new();
+        let past = Instant::now();
+        for i in 0..5_000 {
+            map.insert(format!("k{i}"), ("v".to_owned(), past));
+        }
+        map.insert(
+            "live".to_owned(),
+            ("v".to_owned(), Instant::now() + Duration::from_secs(60)),
+        );
+        sweep(&mut map);
+        assert_eq!(map.len(), 1);
+        assert!(map.capacity() < 100, "{}", map.capacity());
+    }
 
     #[tokio::test]
     async fn memory_entries_expire_and_delete() {
