@@ -400,8 +400,8 @@ class Platform:
         it writes NAME.key there) and the trust file every service reads."""
         lines = []
         for name, role in [("gateway", "gateway"), ("account-svc", "service"),
-                           ("billing-svc", "service"), ("auth-svc", "service"),
-                           ("bootstrap", "operator")]:
+                           ("contact-svc", "service"), ("billing-svc", "service"),
+                           ("auth-svc", "service"), ("bootstrap", "operator")]:
             out = run([self.binary("stack"), "keygen", name, role], cwd=self.dir)
             if out.returncode != 0:
                 sys.exit(f"stack keygen {name} {role} failed (is `keygen` in this build?):"
@@ -430,8 +430,7 @@ class Platform:
         self.env = env
         for name in PROCESSES:
             own = dict(env)
-            if name != "contact-svc":  # it calls no peer, so it has no key
-                own["SERVICE_KEY_FILE"] = os.path.join(self.dir, f"{name}.key")
+            own["SERVICE_KEY_FILE"] = os.path.join(self.dir, f"{name}.key")
             self.procs[name] = Proc(name, [self.binary(name)], own,
                                     os.path.join(self.dir, f"{name}.log"))
         self.base = f"http://127.0.0.1:{self.ports['gateway']}"

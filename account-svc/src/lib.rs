@@ -154,6 +154,9 @@ pub static CALLERS: platform::identity::Policy = platform::identity::Policy {
         ),
         // A token's home customer: enabled, and which partner it is.
         ("auth-svc", &["GetCustomer"]),
+        // Whether a partner's principal reaches a customer, and the rules
+        // for its contacts there (always with the principal).
+        ("contact-svc", &["GetContactRules"]),
     ],
     // A product service reporting for an account reads what it is.
     products: &["GetCustomer"],

@@ -129,6 +129,8 @@ pub static CALLERS: platform::identity::Policy = platform::identity::Policy {
     services: &[
         // A failed setup undone: the customer's API clients go too.
         ("account-svc", &["DeleteCustomerClients"]),
+        // A deleted contact's API clients go with it.
+        ("contact-svc", &["DeleteContactClients"]),
     ],
     products: &[],
 };

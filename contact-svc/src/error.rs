@@ -25,8 +25,14 @@ pub enum Error {
     /// A password change named a current password that does not verify.
     #[error("wrong current password")]
     WrongPassword,
+    /// The principal's token lacks this permission.
+    #[error("missing permission {0}")]
+    PermissionDenied(&'static str),
     #[error("database: {0}")]
     Db(#[from] sqlx::Error),
+    /// A peer's answer, passed on as it came.
+    #[error("peer: {0}")]
+    Peer(#[from] Status),
     #[error("{0}")]
     Internal(String),
 }
@@ -63,7 +69,11 @@ impl From<Error> for Status {
                 "currentPassword".to_owned(),
                 "is not the current password".to_owned(),
             )]),
+            Error::PermissionDenied(permission) => {
+                Status::permission_denied(format!("the token lacks permission {permission}"))
+            }
             Error::Db(e) => database(&e),
+            Error::Peer(status) => status,
             Error::Internal(m) => {
                 tracing::error!(error = %m, "internal error");
                 Status::internal("internal error")

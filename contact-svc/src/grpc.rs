@@ -1,7 +1,10 @@
 //! The ContactService API: parse the request into domain types, call the
-//! store, answer. Internal callers only (account-svc, auth-svc, bootstrap):
-//! they decide who may do what and pass what they know about the customer
-//! (its kind, its password policy, its `Iam_usersMax`).
+//! store, answer. A call with a principal (the gateway's, on a partner's
+//! behalf) is decided here ([`crate::behalf`]): its permission, whether it
+//! reaches the customer and the customer's rules, asked of account-svc. A
+//! call without one is a service acting as itself (account-svc, auth-svc,
+//! bootstrap), which passes what it knows about the customer (its kind, its
+//! password policy, its `Iam_usersMax`).
 //!
 //! CreateContact and AssignContact honour an `Idempotency-Key` the gateway
 //! forwards ([`platform::idempotency`]): see `idempotent` below.
@@ -9,6 +12,7 @@
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
+use platform::context::CallContext;
 use platform::db::Db;
 use platform::idempotency::{self, Key};
 use platform::paging;
@@ -17,6 +21,7 @@ use proto::contact::v1 as pb;
 use tonic::{Request, Response, Status};
 
 use crate::State;
+use crate::behalf::{self, Rules};
 use crate::domain::{
     CellularPhone, Culture, Email, Kind, Login, PERMISSIONS, Password, PersonName, Phone, Policy,
     ROLES, Role, UsersMax, parse_culture, parse_roles, permissions_of,
@@ -45,6 +50,22 @@ fn check_id(field: &str, id: &str) -> Result<(), Error> {
 }
 
 impl ContactApi {
+    /// On a partner's behalf: the principal's `permission`, and the rules of
+    /// `customer_id` when the principal reaches it (NOT_FOUND otherwise).
+    /// `None`: a service acting as itself, which brings the rules itself.
+    async fn on_behalf(
+        &self,
+        ctx: &CallContext,
+        permission: &'static str,
+        customer_id: &str,
+    ) -> Result<Option<Rules>, Status> {
+        let Some(principal) = &ctx.principal else {
+            return Ok(None);
+        };
+        behalf::require(principal, permission)?;
+        Ok(Some(self.state.peers.rules(ctx, customer_id).await?))
+    }
+
     /// Contacts were created on, assigned to or removed from the customer
     /// (committed): its list's total counts afresh.
     async fn contacts_changed(&self, customer_id: &str) {
@@ -311,18 +332,23 @@ impl pb::contact_service_server::ContactService for ContactApi {
         &self,
         req: Request<pb::CreateContactRequest>,
     ) -> Result<Response<pb::Contact>, Status> {
+        let ctx = CallContext::from_request(&req)?;
         // A validation creates nothing and is safe to repeat: no key.
         let key = Key::from_request(&req).filter(|_| !req.get_ref().validate_only);
-        idempotency::run(&self.state.db, key, |key| {
-            self.create(req.into_inner(), key)
-        })
-        .await
+        let mut r = req.into_inner();
+        if let Some(rules) = self.on_behalf(&ctx, behalf::WRITE, &r.customer_id).await? {
+            r.policy = Some(rules.policy);
+            r.customer_kind = rules.kind;
+            r.users_max = rules.users_max;
+        }
+        idempotency::run(&self.state.db, key, |key| self.create(r, key)).await
     }
 
     async fn get_contact(
         &self,
         req: Request<pb::GetContactRequest>,
     ) -> Result<Response<pb::Contact>, Status> {
+        let ctx = CallContext::from_request(&req)?;
         let r = req.into_inner();
         check_id("contactID", &r.contact_id)?;
         let customer_id = if r.customer_id.is_empty() {
@@ -332,9 +358,20 @@ impl pb::contact_service_server::ContactService for ContactApi {
         } else {
             r.customer_id
         };
-        Ok(Response::new(
-            self.seen_from(&r.contact_id, customer_id).await?,
-        ))
+        let behalf = if ctx.principal.is_some() {
+            if customer_id.is_empty() {
+                return Err(Error::NotFound.into());
+            }
+            self.on_behalf(&ctx, behalf::READ, &customer_id).await?
+        } else {
+            None
+        };
+        let contact = self.seen_from(&r.contact_id, customer_id).await?;
+        // A partner sees a contact through a customer it holds roles on.
+        if behalf.is_some() && contact.roles.is_empty() {
+            return Err(Error::NotFound.into());
+        }
+        Ok(Response::new(contact))
     }
 
     async fn get_roles(
@@ -410,7 +447,9 @@ impl pb::contact_service_server::ContactService for ContactApi {
         &self,
         req: Request<pb::ListContactsRequest>,
     ) -> Result<Response<pb::ListContactsResponse>, Status> {
+        let ctx = CallContext::from_request(&req)?;
         let r = req.into_inner();
+        self.on_behalf(&ctx, behalf::READ, &r.customer_id).await?;
         let mut v = Violations::new();
         v.require_id("customerID", &r.customer_id);
         let page =
@@ -467,7 +506,11 @@ impl pb::contact_service_server::ContactService for ContactApi {
         &self,
         req: Request<pb::UpdateContactRequest>,
     ) -> Result<Response<pb::Contact>, Status> {
-        let r = req.into_inner();
+        let ctx = CallContext::from_request(&req)?;
+        let mut r = req.into_inner();
+        if let Some(rules) = self.on_behalf(&ctx, behalf::WRITE, &r.customer_id).await? {
+            r.customer_kind = rules.kind;
+        }
         let mut v = Violations::new();
         v.require_id("contactID", &r.contact_id);
         v.require_id("customerID", &r.customer_id);
@@ -545,29 +588,47 @@ impl pb::contact_service_server::ContactService for ContactApi {
         &self,
         req: Request<pb::AssignContactRequest>,
     ) -> Result<Response<pb::Contact>, Status> {
+        let ctx = CallContext::from_request(&req)?;
         let key = Key::from_request(&req);
-        idempotency::run(&self.state.db, key, |key| {
-            self.assign(req.into_inner(), key)
-        })
-        .await
+        let mut r = req.into_inner();
+        if ctx.principal.is_some() {
+            // The principal must reach both customers; the target's rules
+            // decide the roles and the limit.
+            self.on_behalf(&ctx, behalf::WRITE, &r.from_customer_id)
+                .await?;
+            check_id("targetAccountID", &r.target_customer_id)?;
+            if let Some(target) = self
+                .on_behalf(&ctx, behalf::WRITE, &r.target_customer_id)
+                .await?
+            {
+                r.target_kind = target.kind;
+                r.users_max = target.users_max;
+            }
+        }
+        idempotency::run(&self.state.db, key, |key| self.assign(r, key)).await
     }
 
     async fn remove_assignment(
         &self,
         req: Request<pb::RemoveAssignmentRequest>,
     ) -> Result<Response<pb::RemoveAssignmentResponse>, Status> {
+        let ctx = CallContext::from_request(&req)?;
         let r = req.into_inner();
+        self.on_behalf(&ctx, behalf::WRITE, &r.customer_id).await?;
         let mut v = Violations::new();
         v.require_id("contactID", &r.contact_id);
         v.require_id("customerID", &r.customer_id);
         if !v.is_empty() {
             return Err(Error::Invalid(v.into_vec()).into());
         }
+        // A contact left with no assignment goes with its API clients: they
+        // are removed before the deletion commits, so a failure leaves both.
         let contact_deleted = contact::remove_assignment(
             &self.state.db,
             &r.contact_id,
             &r.customer_id,
             Role::is_owner_role,
+            || async { Ok(self.state.peers.forget_clients(&ctx, &r.contact_id).await?) },
         )
         .await?;
         self.contacts_changed(&r.customer_id).await;
@@ -586,7 +647,29 @@ impl pb::contact_service_server::ContactService for ContactApi {
         &self,
         req: Request<pb::ChangePasswordRequest>,
     ) -> Result<Response<pb::ChangePasswordResponse>, Status> {
-        let r = req.into_inner();
+        let ctx = CallContext::from_request(&req)?;
+        let mut r = req.into_inner();
+        if let Some(principal) = &ctx.principal {
+            // A contact may always change its own password; anyone else
+            // needs contacts:write and must reach the contact's customer.
+            if principal.contact_id != r.contact_id {
+                behalf::require(principal, behalf::WRITE)?;
+            }
+            check_id("contactID", &r.contact_id)?;
+            let home = contact::home_customer(&self.state.db, &r.contact_id)
+                .await?
+                .ok_or(Error::NotFound)?;
+            let rules = self.state.peers.rules(&ctx, &home).await?;
+            r.policy = Some(rules.policy);
+            r.reset = behalf::may_reset(principal, &r.contact_id, &home);
+            if !r.reset && r.current_password.is_empty() {
+                return Err(Error::Invalid(vec![(
+                    "currentPassword".to_owned(),
+                    "is required unless an owner of a partner above resets the password".to_owned(),
+                )])
+                .into());
+            }
+        }
         let mut v = Violations::new();
         v.require_id("contactID", &r.contact_id);
         if !r.reset && r.current_password.is_empty() {
@@ -605,8 +688,8 @@ impl pb::contact_service_server::ContactService for ContactApi {
         let stored = contact::password_hash(&self.state.db, &r.contact_id)
             .await?
             .ok_or(Error::NotFound)?;
-        // A reset comes from an owner of an ancestor (the caller checked),
-        // who does not know the contact's password.
+        // A reset comes from an owner of an ancestor (decided above, or by
+        // a service caller), who does not know the contact's password.
         if !r.reset && !verify_password(r.current_password, stored).await? {
             return Err(Error::WrongPassword.into());
         }
@@ -689,7 +772,11 @@ mod tests {
     /// An API on its own SQLite file under a fresh temporary directory, or,
     /// with `DATABASE_URL=postgres://…` (CI's second run), on its own
     /// schema, named so CI's clean-up of `t<12 hex>_` schemas finds it.
-    async fn api(dir: &std::path::Path) -> ContactApi {
+    async fn api_with(
+        dir: &std::path::Path,
+        accounts: tonic::transport::Channel,
+        auth: tonic::transport::Channel,
+    ) -> ContactApi {
         let database_url = std::env::var("DATABASE_URL")
             .ok()
             .filter(|url| url.starts_with("postgres"));
@@ -705,10 +792,70 @@ mod tests {
             schema_prefix,
             redis_url: None,
         };
-        let state = State::open(&storage, platform::cache::Cache::in_memory())
+        let peers = crate::behalf::Peers {
+            accounts: proto::account::v1::account_service_client::AccountServiceClient::new(
+                platform::grpc::Traced::new(accounts, platform::fake_peer::caller()),
+            ),
+            auth: proto::auth::v1::auth_service_client::AuthServiceClient::new(
+                platform::grpc::Traced::new(auth, platform::fake_peer::caller()),
+            ),
+        };
+        let state = State::open(&storage, peers, platform::cache::Cache::in_memory())
             .await
             .expect("open");
         ContactApi { state }
+    }
+
+    /// [`api_with`] whose account-svc reaches no customer and whose
+    /// auth-svc removes clients: what calls without a principal meet.
+    async fn api(dir: &std::path::Path) -> ContactApi {
+        api_with(
+            dir,
+            fake_accounts(Vec::new()).await,
+            fake_auth(Forgotten::default(), Default::default()).await,
+        )
+        .await
+    }
+
+    /// account-svc as a principal sees it: the customers it reaches, with
+    /// their rules; any other is NOT_FOUND, as account-svc answers one
+    /// outside the principal's subtree.
+    async fn fake_accounts(
+        reached: Vec<(String, proto::account::v1::ContactRules)>,
+    ) -> tonic::transport::Channel {
+        use prost::Message as _;
+        let reached: HashMap<_, _> = reached.into_iter().collect();
+        platform::fake_peer::start::<platform::fake_peer::Accounts>(move |method, body| {
+            assert_eq!(method, "GetContactRules");
+            let r = proto::account::v1::GetContactRulesRequest::decode(body).expect("request");
+            reached
+                .get(&r.customer_id)
+                .map(prost::Message::encode_to_vec)
+                .ok_or_else(|| Status::not_found("customer"))
+        })
+        .await
+    }
+
+    /// The contacts whose clients auth-svc was asked to remove.
+    type Forgotten = std::sync::Arc<std::sync::Mutex<Vec<String>>>;
+
+    /// auth-svc removing a deleted contact's clients, or failing to while
+    /// `down` is set.
+    async fn fake_auth(
+        forgotten: Forgotten,
+        down: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    ) -> tonic::transport::Channel {
+        use prost::Message as _;
+        platform::fake_peer::start::<platform::fake_peer::Auth>(move |method, body| {
+            assert_eq!(method, "DeleteContactClients");
+            if down.load(std::sync::atomic::Ordering::SeqCst) {
+                return Err(Status::unavailable("auth-svc is down"));
+            }
+            let r = proto::auth::v1::DeleteContactClientsRequest::decode(body).expect("request");
+            forgotten.lock().expect("lock").push(r.contact_id);
+            Ok(proto::auth::v1::DeleteCustomerClientsResponse {}.encode_to_vec())
+        })
+        .await
     }
 
     fn temp_dir() -> std::path::PathBuf {
@@ -2426,18 +2573,18 @@ mod tests {
 
     // ---- Idempotency-Key
 
-    /// `message` as the gateway sends it for a client's request carrying
-    /// `Idempotency-Key: key` whose body hashes to `hash`.
+    /// `message` carrying client-1's `Idempotency-Key: key` over a body
+    /// hashing to `hash`. Without a principal, so the request's own rules
+    /// apply (a principal's come from account-svc: see the tests above).
     fn keyed<T>(message: T, key: &str, hash: &str) -> Request<T> {
-        let principal = proto::common::v1::Principal {
+        let mut req = Request::new(message);
+        Key {
             client_id: "client-1".into(),
-            ..Default::default()
-        };
-        idempotency::keyed(
-            platform::context::CallContext::new(Some(principal), None, None).request(message),
-            key,
-            hash,
-        )
+            key: key.into(),
+            hash: hash.into(),
+        }
+        .attach(&mut req);
+        req
     }
 
     use platform::idempotency::is_replayed;
@@ -2628,6 +2775,272 @@ mod tests {
             .expect("the key was released");
         assert!(!is_replayed(&retried));
         assert_eq!(retried.into_inner().roles, ["ContactManager"]);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    // Calls on a partner's behalf: the rules the gateway used to apply.
+
+    fn principal(
+        customer_id: &str,
+        roles: &[&str],
+        scopes: &[&str],
+    ) -> proto::common::v1::Principal {
+        proto::common::v1::Principal {
+            client_id: "client".into(),
+            contact_id: platform::id::new_id(),
+            customer_id: customer_id.to_owned(),
+            roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+            scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+        }
+    }
+
+    /// `message` carrying `p`, as the gateway forwards a partner's call.
+    fn as_principal<T>(p: &proto::common::v1::Principal, message: T) -> Request<T> {
+        CallContext::new(Some(p.clone()), None, None).request(message)
+    }
+
+    fn rules(kind: &str, users_max: i64, min_length: i32) -> proto::account::v1::ContactRules {
+        proto::account::v1::ContactRules {
+            kind: kind.into(),
+            password_min_length: min_length,
+            users_max,
+            ..Default::default()
+        }
+    }
+
+    const RW: &[&str] = &["contacts:read", "contacts:write"];
+
+    #[tokio::test]
+    async fn a_principal_without_the_permission_is_refused_and_nothing_is_stored() {
+        let dir = temp_dir();
+        let account = platform::id::new_id();
+        let api = api_with(
+            &dir,
+            fake_accounts(vec![(account.clone(), rules("account", 0, 6))]).await,
+            fake_auth(Forgotten::default(), Default::default()).await,
+        )
+        .await;
+        let reader = principal(&platform::id::new_id(), &[], &["contacts:read"]);
+        let err = api
+            .create_contact(as_principal(
+                &reader,
+                pb::CreateContactRequest {
+                    customer_id: account.clone(),
+                    ..create_request("no-write", "", &["Owner"])
+                },
+            ))
+            .await
+            .expect_err("contacts:write is missing");
+        assert_eq!(err.code(), Code::PermissionDenied);
+        assert!(
+            err.message().contains("contacts:write"),
+            "{}",
+            err.message()
+        );
+        let nobody = principal(&platform::id::new_id(), &[], &[]);
+        let err = api
+            .list_contacts(as_principal(
+                &nobody,
+                pb::ListContactsRequest {
+                    customer_id: account.clone(),
+                    take: 10,
+                    ..Default::default()
+                },
+            ))
+            .await
+            .expect_err("contacts:read is missing");
+        assert_eq!(err.code(), Code::PermissionDenied);
+        assert_eq!(list(&api, &account, 0, 10).await.expect("list").total, 0);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test]
+    async fn a_customer_the_principal_does_not_reach_is_not_found_and_nothing_is_stored() {
+        let dir = temp_dir();
+        let api = api(&dir).await;
+        let elsewhere = platform::id::new_id();
+        let p = principal(&platform::id::new_id(), &[], RW);
+        let err = api
+            .create_contact(as_principal(
+                &p,
+                pb::CreateContactRequest {
+                    customer_id: elsewhere.clone(),
+                    ..create_request("outside", "", &["Owner"])
+                },
+            ))
+            .await
+            .expect_err("outside the subtree");
+        assert_eq!(err.code(), Code::NotFound);
+        assert_eq!(list(&api, &elsewhere, 0, 10).await.expect("list").total, 0);
+        // A contact that exists is as invisible through a customer not reached.
+        let contact_id = create_on(&api, &elsewhere, &["Owner"]).await;
+        let err = api
+            .get_contact(as_principal(
+                &p,
+                pb::GetContactRequest {
+                    contact_id,
+                    customer_id: elsewhere,
+                },
+            ))
+            .await
+            .expect_err("outside the subtree");
+        assert_eq!(err.code(), Code::NotFound);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test]
+    async fn account_svcs_rules_apply_whatever_the_request_says() {
+        let dir = temp_dir();
+        let account = platform::id::new_id();
+        // account-svc: an account with Iam_usersMax 1 and passwords of 10.
+        let api = api_with(
+            &dir,
+            fake_accounts(vec![(account.clone(), rules("account", 1, 10))]).await,
+            fake_auth(Forgotten::default(), Default::default()).await,
+        )
+        .await;
+        let p = principal(&platform::id::new_id(), &[], RW);
+        // The request claims a partner with no limit and the default policy.
+        let claims = |login: &str, password: &str, roles: &[&str]| pb::CreateContactRequest {
+            customer_id: account.clone(),
+            customer_kind: "partner".into(),
+            users_max: 0,
+            password: password.into(),
+            ..create_request(login, "", roles)
+        };
+        let err = api
+            .create_contact(as_principal(&p, claims("short", "secret123", &["Owner"])))
+            .await
+            .expect_err("the account's policy asks 10 characters");
+        assert_eq!(field_violations(&err)[0].0, "password");
+        let err = api
+            .create_contact(as_principal(
+                &p,
+                claims("partnerrole", "secret12345", &["AG_PRIVATELABELOWNERS"]),
+            ))
+            .await
+            .expect_err("partner roles do not suit an account");
+        assert_eq!(field_violations(&err)[0].0, "accessRoleNames");
+        api.create_contact(as_principal(&p, claims("first", "secret12345", &["Owner"])))
+            .await
+            .expect("the first user");
+        let err = api
+            .create_contact(as_principal(
+                &p,
+                claims("second", "secret12345", &["Owner"]),
+            ))
+            .await
+            .expect_err("Iam_usersMax 1");
+        assert_limit_exceeded(&err, "1");
+        assert_eq!(list(&api, &account, 0, 10).await.expect("list").total, 1);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test]
+    async fn only_a_partner_owner_above_resets_a_password_without_the_current_one() {
+        let dir = temp_dir();
+        let partner = platform::id::new_id();
+        let account = platform::id::new_id();
+        let api = api_with(
+            &dir,
+            fake_accounts(vec![
+                (partner.clone(), rules("partner", 0, 6)),
+                (account.clone(), rules("account", 0, 6)),
+            ])
+            .await,
+            fake_auth(Forgotten::default(), Default::default()).await,
+        )
+        .await;
+        let user = create_on(&api, &account, &["Owner"]).await;
+        let change = |current: &str| pb::ChangePasswordRequest {
+            contact_id: user.clone(),
+            current_password: current.into(),
+            new_password: "another123".into(),
+            // What a caller on a partner's behalf says does not count.
+            reset: true,
+            ..Default::default()
+        };
+        // An owner of the account itself proves the current password.
+        let same = principal(&account, &["Owner"], RW);
+        let err = api
+            .change_password(as_principal(&same, change("")))
+            .await
+            .expect_err("the current password is required");
+        assert_eq!(field_violations(&err)[0].0, "currentPassword");
+        // A partner role other than the owner's does too.
+        let operator = principal(&partner, &["AG_PRIVATELABELOPERATORS"], RW);
+        let err = api
+            .change_password(as_principal(&operator, change("")))
+            .await
+            .expect_err("the current password is required");
+        assert_eq!(field_violations(&err)[0].0, "currentPassword");
+        // Without contacts:write, only one's own password.
+        let reader = principal(&partner, &["AG_PRIVATELABELOWNERS"], &["contacts:read"]);
+        let err = api
+            .change_password(as_principal(&reader, change("")))
+            .await
+            .expect_err("contacts:write is missing");
+        assert_eq!(err.code(), Code::PermissionDenied);
+        // The partner's owner resets it.
+        let owner = principal(&partner, &["AG_PRIVATELABELOWNERS"], RW);
+        api.change_password(as_principal(&owner, change("")))
+            .await
+            .expect("reset by an owner above");
+        // The contact itself, with the new one as its current one.
+        let mut itself = principal(&account, &["Owner"], &[]);
+        itself.contact_id = user.clone();
+        api.change_password(as_principal(
+            &itself,
+            pb::ChangePasswordRequest {
+                new_password: "third12345".into(),
+                ..change("another123")
+            },
+        ))
+        .await
+        .expect("its own, proven");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test]
+    async fn a_deleted_contact_takes_its_clients_or_stays_when_auth_svc_fails() {
+        let dir = temp_dir();
+        let account = platform::id::new_id();
+        let forgotten = Forgotten::default();
+        let down = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let api = api_with(
+            &dir,
+            fake_accounts(vec![(account.clone(), rules("account", 0, 6))]).await,
+            fake_auth(forgotten.clone(), down.clone()).await,
+        )
+        .await;
+        let p = principal(&platform::id::new_id(), &[], RW);
+        create_on(&api, &account, &["Owner"]).await;
+        let manager = create_on(&api, &account, &["ContactManager"]).await;
+        let remove = || {
+            as_principal(
+                &p,
+                pb::RemoveAssignmentRequest {
+                    contact_id: manager.clone(),
+                    customer_id: account.clone(),
+                },
+            )
+        };
+        let err = api
+            .remove_assignment(remove())
+            .await
+            .expect_err("auth-svc is down");
+        assert_eq!(err.code(), Code::Unavailable);
+        // Nothing half done: the contact and its assignment are still there.
+        assert_eq!(list(&api, &account, 0, 10).await.expect("list").total, 2);
+        down.store(false, std::sync::atomic::Ordering::SeqCst);
+        let removed = api
+            .remove_assignment(remove())
+            .await
+            .expect("removed")
+            .into_inner();
+        assert!(removed.contact_deleted);
+        assert_eq!(*forgotten.lock().expect("lock"), [manager]);
+        assert_eq!(list(&api, &account, 0, 10).await.expect("list").total, 1);
         let _ = std::fs::remove_dir_all(dir);
     }
 }

@@ -1,9 +1,11 @@
 //! contact-svc owns contacts: logins, password hashes and the roles each
 //! contact holds on each customer. Read [`domain`] for the rules,
-//! [`store`] for the SQL, [`grpc`] for the API, [`error`] for the wire errors.
+//! [`behalf`] for what a partner's principal may do, [`store`] for the SQL,
+//! [`grpc`] for the API, [`error`] for the wire errors.
 
 #![forbid(unsafe_code)]
 
+pub mod behalf;
 pub mod domain;
 pub mod error;
 pub mod grpc;
@@ -46,14 +48,21 @@ pub struct State {
     /// Where the totals of contact lists are kept between pages
     /// ([`platform::paging`]).
     pub cache: Cache,
+    /// account-svc and auth-svc, asked on a partner's behalf ([`behalf`]).
+    pub peers: behalf::Peers,
 }
 
 impl State {
     /// Opens the `contact` schema (or `contact.db`) and migrates it.
-    pub async fn open(storage: &platform::config::Storage, cache: Cache) -> anyhow::Result<Self> {
+    pub async fn open(
+        storage: &platform::config::Storage,
+        peers: behalf::Peers,
+        cache: Cache,
+    ) -> anyhow::Result<Self> {
         Ok(Self {
             db: Db::open(storage, "contact", MIGRATIONS).await?,
             cache,
+            peers,
         })
     }
 }

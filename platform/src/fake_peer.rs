@@ -33,6 +33,12 @@ impl Name for Contacts {
     const NAME: &'static str = "partner.contact.v1.ContactService";
 }
 
+pub struct Auth;
+
+impl Name for Auth {
+    const NAME: &'static str = "partner.auth.v1.AuthService";
+}
+
 /// Method name and encoded request → encoded answer, or a status.
 type Answer = Arc<dyn Fn(&str, &[u8]) -> Result<Vec<u8>, Status> + Send + Sync>;
 

@@ -214,7 +214,18 @@ impl Stack {
             ),
             (
                 Svc::Contact,
-                ServiceState::Contact(contact_svc::State::open(storage, cache.clone()).await?),
+                ServiceState::Contact(
+                    contact_svc::State::open(
+                        storage,
+                        contact_svc::behalf::Peers::connect(
+                            &urls[&Svc::Account],
+                            &urls[&Svc::Auth],
+                            signer("contact-svc"),
+                        )?,
+                        cache.clone(),
+                    )
+                    .await?,
+                ),
             ),
             (
                 Svc::Billing,

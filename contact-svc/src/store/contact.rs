@@ -536,13 +536,16 @@ async fn keep_guarded_roles(
 /// Ends a contact's assignment to a customer, unless it holds none there
 /// (NOT_FOUND) or is the only holder on that customer of a role `guarded`
 /// says must keep one (LAST_OWNER). A contact left with no assignment is
-/// deleted; the answer says whether it was.
+/// deleted, and `on_delete` runs before the commit: when it fails, nothing
+/// is removed, so a retry starts again. The answer says whether the contact
+/// was deleted.
 #[tracing::instrument(name = "db contact.contact.remove_assignment", skip_all, fields(otel.kind = "client", db.system.name = platform::db::system(), db.namespace = "contact"))]
-pub async fn remove_assignment(
+pub async fn remove_assignment<F: Future<Output = Result<(), Error>>>(
     db: &Db,
     contact_id: &str,
     customer_id: &str,
     guarded: fn(&str) -> bool,
+    on_delete: impl FnOnce() -> F,
 ) -> Result<bool, Error> {
     let now = platform::id::now_rfc3339();
     let mut tx = begin_for_customer(db, customer_id).await?;
@@ -563,6 +566,9 @@ pub async fn remove_assignment(
         .await?
         .rows_affected()
         > 0;
+    if deleted {
+        on_delete().await?;
+    }
     tx.commit().await?;
     Ok(deleted)
 }

@@ -1,8 +1,10 @@
 //! `/accounts/{customerID}/contacts`: the contacts of partners and accounts
 //! (v1 models without `culture`, v2 with it), and `/contacts/{id}/password`.
-//! account-svc says whether the caller reaches the customer and which rules
-//! apply there (kind, password policy, Iam_usersMax); contact-svc applies
-//! them. A call that needs both services is joined here.
+//! Each route is one call to contact-svc with the partner's principal:
+//! contact-svc decides whether the caller reaches the customer (asking
+//! account-svc), which rules apply there, who may reset a password and what
+//! goes with a deleted contact. Here: the token's permission at the door,
+//! the wire models, and ids this API never issues (404 without a call).
 //!
 //! Field limits are the reference's (ContactCreateV2, ContactInfoUpdateV2,
 //! ContactAssignV2); contact-svc enforces them, and the schemas here say
@@ -11,8 +13,6 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Json, extract::State};
-use proto::account::v1 as account;
-use proto::auth::v1 as auth;
 use proto::contact::v1 as pb;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -43,22 +43,6 @@ pub fn router_v2() -> OpenApiRouter<AppState> {
         .routes(routes!(change_password))
 }
 
-/// The caller must reach `customer_id`; the answer is what applies there.
-async fn rules(
-    state: &AppState,
-    caller: &Caller,
-    customer_id: &str,
-) -> Result<account::ContactRules, Problem> {
-    Ok(state
-        .account
-        .clone()
-        .get_contact_rules(caller.ctx.request(account::GetContactRulesRequest {
-            customer_id: customer_id.to_owned(),
-        }))
-        .await?
-        .into_inner())
-}
-
 /// An id this platform never issues names nothing: 404, without asking
 /// a service.
 pub(crate) fn issued_id(id: &str) -> Result<(), Problem> {
@@ -66,14 +50,6 @@ pub(crate) fn issued_id(id: &str) -> Result<(), Problem> {
         Ok(())
     } else {
         Err(Problem::not_found())
-    }
-}
-
-fn policy(r: &account::ContactRules) -> pb::PasswordPolicy {
-    pb::PasswordPolicy {
-        min_length: r.password_min_length,
-        require_symbols: r.password_require_symbols,
-        require_mixed_case: r.password_require_mixed_case,
     }
 }
 
@@ -206,11 +182,10 @@ async fn list(
     if q.after.as_deref().is_some_and(|a| !platform::id::is_id(a)) {
         return Err(Problem::field("after", "is not a cursor this API issued"));
     }
-    rules(state, caller, &customer_id).await?;
     Ok(state
         .contact
         .clone()
-        .list_contacts(caller.ctx.internal().request(pb::ListContactsRequest {
+        .list_contacts(caller.ctx.request(pb::ListContactsRequest {
             customer_id,
             skip,
             take,
@@ -319,11 +294,12 @@ async fn create(
     body: ContactCreate,
 ) -> Result<pb::Contact, Problem> {
     caller.require("contacts:write")?;
-    let r = rules(state, caller, &customer_id).await?;
+    // contact-svc applies the customer's rules (kind, password policy,
+    // Iam_usersMax) as account-svc states them for this principal.
     Ok(state
         .contact
         .clone()
-        .create_contact(caller.ctx.internal().request(pb::CreateContactRequest {
+        .create_contact(caller.ctx.request(pb::CreateContactRequest {
             customer_id,
             login: body.login.unwrap_or_default(),
             password: body.password.unwrap_or_default(),
@@ -334,11 +310,9 @@ async fn create(
             contact_id: String::new(),
             validate_only: false,
             culture: body.culture.unwrap_or_default(),
-            policy: Some(policy(&r)),
             alternative_email: body.alternative_email.unwrap_or_default(),
             phone: body.phone.unwrap_or_default(),
-            customer_kind: r.kind.clone(),
-            users_max: r.users_max,
+            ..Default::default()
         }))
         .await?
         .into_inner())
@@ -405,21 +379,16 @@ async fn fetch(
     contact_id: String,
 ) -> Result<pb::Contact, Problem> {
     caller.require("contacts:read")?;
-    rules(state, caller, &customer_id).await?;
     issued_id(&contact_id)?;
-    let c = state
+    Ok(state
         .contact
         .clone()
-        .get_contact(caller.ctx.internal().request(pb::GetContactRequest {
+        .get_contact(caller.ctx.request(pb::GetContactRequest {
             contact_id,
             customer_id,
         }))
         .await?
-        .into_inner();
-    if c.roles.is_empty() {
-        return Err(Problem::not_found());
-    }
-    Ok(c)
+        .into_inner())
 }
 
 /// One contact of the customer.
@@ -504,7 +473,6 @@ async fn update(
     body: ContactInfoUpdate,
 ) -> Result<pb::Contact, Problem> {
     caller.require("contacts:write")?;
-    let r = rules(state, caller, &customer_id).await?;
     issued_id(&contact_id)?;
     // contact-svc changes roles and information in one transaction, or
     // neither: roles that suit the kind (400), the last owner kept (409).
@@ -514,7 +482,7 @@ async fn update(
     Ok(state
         .contact
         .clone()
-        .update_contact(caller.ctx.internal().request(pb::UpdateContactRequest {
+        .update_contact(caller.ctx.request(pb::UpdateContactRequest {
             contact_id,
             customer_id,
             name: body.name,
@@ -524,7 +492,7 @@ async fn update(
             cellular_phone: body.cellular_phone,
             culture: body.culture,
             roles: body.access_role_names.map(|names| pb::RoleNames { names }),
-            customer_kind: r.kind,
+            customer_kind: String::new(),
         }))
         .await?
         .into_inner())
@@ -609,31 +577,17 @@ pub async fn delete_contact(
     Path((customer_id, contact_id)): Path<(String, String)>,
 ) -> Result<StatusCode, Problem> {
     caller.require("contacts:write")?;
-    rules(&state, &caller, &customer_id).await?;
     issued_id(&contact_id)?;
-    let removed = state
+    // A contact left with no assignment is deleted by contact-svc, with its
+    // API clients, or not at all.
+    state
         .contact
         .clone()
-        .remove_assignment(caller.ctx.internal().request(pb::RemoveAssignmentRequest {
-            contact_id: contact_id.clone(),
+        .remove_assignment(caller.ctx.request(pb::RemoveAssignmentRequest {
+            contact_id,
             customer_id,
         }))
-        .await?
-        .into_inner();
-    if removed.contact_deleted {
-        // Its tokens already fail (no roles left); this removes the clients
-        // themselves. Idempotent, so a retry of the DELETE finishes it.
-        state
-            .auth
-            .clone()
-            .delete_contact_clients(
-                caller
-                    .ctx
-                    .internal()
-                    .request(auth::DeleteContactClientsRequest { contact_id }),
-            )
-            .await?;
-    }
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -676,25 +630,24 @@ pub async fn assign_contact(
     ApiJson(body): ApiJson<ContactAssign>,
 ) -> Result<Response, Problem> {
     caller.require("contacts:write")?;
-    rules(&state, &caller, &customer_id).await?;
     if !platform::id::is_id(&body.target_account_id) {
         return Err(Problem::field(
             "targetAccountID",
             "must be a 32-character id",
         ));
     }
-    let target = rules(&state, &caller, &body.target_account_id).await?;
     issued_id(&contact_id)?;
+    // contact-svc checks that the caller reaches both customers and applies
+    // the target's rules.
     let c = state
         .contact
         .clone()
-        .assign_contact(caller.ctx.internal().request(pb::AssignContactRequest {
+        .assign_contact(caller.ctx.request(pb::AssignContactRequest {
             contact_id,
             from_customer_id: customer_id,
             target_customer_id: body.target_account_id,
-            target_kind: target.kind,
             roles: body.access_role_names,
-            users_max: target.users_max,
+            ..Default::default()
         }))
         .await?
         .into_inner();
@@ -739,48 +692,16 @@ pub async fn change_password(
         caller.require("contacts:write")?;
     }
     issued_id(&contact_id)?;
-    let contact = state
-        .contact
-        .clone()
-        .get_contact(caller.ctx.internal().request(pb::GetContactRequest {
-            contact_id: contact_id.clone(),
-            customer_id: String::new(),
-        }))
-        .await?
-        .into_inner();
-    let home = contact.customer_id;
-    let r = rules(&state, &caller, &home).await?;
-    let myself = caller.principal.contact_id == contact_id;
-    // An owner above the contact's customer may reset it; anyone else (the
-    // contact itself included) proves the current one.
-    let reset = !myself
-        && home != caller.principal.customer_id
-        && caller
-            .principal
-            .roles
-            .iter()
-            .any(|r| r == "AG_PRIVATELABELOWNERS");
-    if !reset
-        && body
-            .current_password
-            .as_deref()
-            .unwrap_or_default()
-            .is_empty()
-    {
-        return Err(Problem::field(
-            "currentPassword",
-            "is required unless an owner of a partner above resets the password",
-        ));
-    }
+    // contact-svc decides whether the caller may reset it without the
+    // current one (an owner of a partner above) and the policy that applies.
     state
         .contact
         .clone()
-        .change_password(caller.ctx.internal().request(pb::ChangePasswordRequest {
+        .change_password(caller.ctx.request(pb::ChangePasswordRequest {
             contact_id,
             current_password: body.current_password.unwrap_or_default(),
             new_password: body.new_password.unwrap_or_default(),
-            reset,
-            policy: Some(policy(&r)),
+            ..Default::default()
         }))
         .await?;
     Ok(StatusCode::NO_CONTENT)
