@@ -889,6 +889,53 @@ impl pb::auth_service_server::AuthService for AuthApi {
         }))
     }
 
+    async fn introspect(
+        &self,
+        req: Request<pb::IntrospectRequest>,
+    ) -> Result<Response<pb::Introspection>, Status> {
+        let ctx = CallContext::from_request(&req)?;
+        if ctx.principal.is_none() {
+            return Err(
+                Error::PermissionDenied("introspection answers for a client's subtree").into(),
+            );
+        }
+        let inactive = || Ok(Response::new(pb::Introspection::default()));
+        let access_token = req.into_inner().access_token;
+        let token = match pb::auth_service_server::AuthService::authenticate(
+            self,
+            ctx.internal()
+                .request(pb::AuthenticateRequest { access_token }),
+        )
+        .await
+        {
+            Ok(t) => t.into_inner(),
+            Err(s) if s.code() == Code::Unauthenticated => return inactive(),
+            Err(s) => return Err(s),
+        };
+        let home = token
+            .principal
+            .as_ref()
+            .map(|p| p.customer_id.clone())
+            .unwrap_or_default();
+        // Visible only when the token's partner is in the caller's subtree:
+        // account-svc decides with the caller's principal. A caller whose
+        // own home is gone (UNAUTHENTICATED) sees nothing either.
+        match self
+            .state
+            .accounts
+            .clone()
+            .get_customer(ctx.request(GetCustomerRequest { customer_id: home }))
+            .await
+        {
+            Ok(_) => Ok(Response::new(pb::Introspection {
+                active: true,
+                token: Some(token),
+            })),
+            Err(s) if matches!(s.code(), Code::NotFound | Code::Unauthenticated) => inactive(),
+            Err(s) => Err(s),
+        }
+    }
+
     async fn revoke_token(
         &self,
         req: Request<pb::RevokeTokenRequest>,
@@ -2342,5 +2389,50 @@ mod tests {
             .expect("the key was released");
         assert!(!is_replayed(&retried));
         assert_eq!(retried.into_inner().contact_ids, [tree.partner_owner]);
+    }
+
+    // ---- Introspection, decided here for the client that asks
+
+    #[tokio::test]
+    async fn introspection_shows_a_live_token_of_a_partner_account_svc_lets_the_caller_see() {
+        let dir = TempDir::new();
+        let tree = Tree::new();
+        let api = tree.api(&dir).await;
+        let partner_path = format!("/{}/{}/", tree.root, tree.partner);
+        let (client, _) = put_client(&api, &tree.partner_owner, &tree.partner, &partner_path).await;
+        let token = put_token(&api, &client, "accounts:read").await;
+        let introspect = |p: &Principal, access_token: &str| {
+            api.introspect(acting(
+                p,
+                pb::IntrospectRequest {
+                    access_token: access_token.to_owned(),
+                },
+            ))
+        };
+        let root = principal(&tree.root_owner, &tree.root, &[]);
+        let seen = introspect(&root, &token)
+            .await
+            .expect("introspect")
+            .into_inner();
+        assert!(seen.active);
+        let principal_seen = seen.token.and_then(|t| t.principal).expect("principal");
+        assert_eq!(principal_seen.client_id, client.client_id);
+        assert_eq!(principal_seen.roles, ["AG_PRIVATELABELOWNERS"]);
+        // An unknown token: only `active: false`. (A partner outside the
+        // caller's subtree, which account-svc answers NOT_FOUND, is the
+        // end-to-end test's: tests/tests/tokens.rs.)
+        let stranger = principal(&platform::id::new_id(), &platform::id::new_id(), &[]);
+        let garbage = introspect(&stranger, "not-a-token")
+            .await
+            .expect("inactive");
+        assert_eq!(garbage.into_inner(), pb::Introspection::default());
+        // Only for a client that asks: no principal, no answer.
+        let err = api
+            .introspect(Request::new(pb::IntrospectRequest {
+                access_token: token,
+            }))
+            .await
+            .expect_err("no principal");
+        assert_eq!(err.code(), Code::PermissionDenied);
     }
 }

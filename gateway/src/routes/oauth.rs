@@ -9,7 +9,6 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Form, Json};
 use base64::Engine as _;
-use proto::account::v1 as account;
 use proto::auth::v1 as pb;
 use proto::common::v1::Principal;
 use serde::{Deserialize, Serialize};
@@ -451,20 +450,8 @@ pub async fn introspect(
         no_store(res.headers_mut());
         Ok(res)
     };
-    let answer = match state
-        .auth
-        .clone()
-        .authenticate(ctx.request(pb::AuthenticateRequest {
-            access_token: token,
-        }))
-        .await
-    {
-        Ok(a) => a.into_inner(),
-        Err(s) if s.code() == tonic::Code::Unauthenticated => return inactive(),
-        Err(s) => return Err(s.into()),
-    };
-    let p = answer.principal.unwrap_or_default();
-    // Visible to the caller only if the token's partner is in its subtree.
+    // auth-svc decides, for the client that asks (its principal, with no
+    // roles or scopes: it may only see tokens of its own subtree).
     let as_caller = platform::context::CallContext {
         principal: Some(Principal {
             client_id: caller.client_id,
@@ -475,25 +462,21 @@ pub async fn introspect(
         }),
         ..ctx.clone()
     };
-    match state
-        .account
+    let pb::Introspection {
+        active: true,
+        token: Some(answer),
+    } = state
+        .auth
         .clone()
-        .get_customer(as_caller.request(account::GetCustomerRequest {
-            customer_id: p.customer_id.clone(),
+        .introspect(as_caller.request(pb::IntrospectRequest {
+            access_token: token,
         }))
-        .await
-    {
-        Ok(_) => {}
-        Err(s)
-            if matches!(
-                s.code(),
-                tonic::Code::NotFound | tonic::Code::Unauthenticated
-            ) =>
-        {
-            return inactive();
-        }
-        Err(s) => return Err(s.into()),
-    }
+        .await?
+        .into_inner()
+    else {
+        return inactive();
+    };
+    let p = answer.principal.unwrap_or_default();
     let mut res = Json(Introspection {
         active: true,
         scope: Some(p.scopes.join(" ")),
