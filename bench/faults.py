@@ -18,6 +18,10 @@ while a load of account creations, reads and lists runs:
   lock      account.customer locked longer than the gateway's deadline: 504
             problem document at the deadline, creates succeed once released
   rss       peak RSS of each process during 100 concurrent creates
+  overload  2,000 connections at once, each sending authenticated reads, at
+            a gateway serving 64 requests at a time: what it sheds is a 503
+            problem document with Retry-After, the rest 200, nothing else;
+            /health/live answers throughout; the gateway then serves as before
 
 `--soak MINUTES` runs a mixed workload (70% reads, 20% lists, 10% creates)
 instead, and reports errors by status and each process's RSS at start, peak
@@ -33,6 +37,7 @@ run it where nothing else depends on them. Standard library only.
 """
 
 import argparse
+import asyncio
 import base64
 import json
 import os
@@ -53,7 +58,7 @@ from concurrent.futures import ThreadPoolExecutor
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SERVICES = ["account-svc", "contact-svc", "billing-svc", "auth-svc"]
 PROCESSES = ["gateway"] + SERVICES
-CHECKS = ["kill", "redis", "postgres", "lock", "rss"]
+CHECKS = ["kill", "redis", "postgres", "lock", "rss", "overload"]
 # A claim of an Idempotency-Key whose process died stays `running` this long
 # before a retry may take it over (platform::idempotency::STALE_AFTER).
 STALE_AFTER = 120.0
@@ -809,6 +814,85 @@ def check_rss(plat, api, report, _workers, count=100):
         + (f" (others: {sorted(set(codes) - {201})})" if ok201 != count else "")
         + "; MiB idle/peak/after: "
         + ", ".join(f"{n} {mib(idle[n])}/{mib(sampler.peak[n])}/{mib(after[n])}" for n in PROCESSES))
+
+
+def check_overload(plat, api, report, _workers, connections=2000, per_connection=3, in_flight=64):
+    """CONNECTIONS clients at once, each sending PER_CONNECTION reads on one
+    keep-alive connection, at a gateway restarted with
+    MAX_IN_FLIGHT_REQUESTS=IN_FLIGHT; /health/live polled meanwhile."""
+    plat.procs["gateway"].stop()
+    plat.start("gateway", MAX_IN_FLIGHT_REQUESTS=str(in_flight))
+    port = plat.ports["gateway"]
+    path = f"/v1/api/accounts/{api.root}"
+    head = (f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"Authorization: Bearer {api.token}\r\n\r\n").encode()
+    statuses, odd, failures = {}, [], []
+
+    async def client():
+        try:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        except OSError as e:
+            failures.append(f"connect: {e}")
+            return
+        try:
+            for _ in range(per_connection):
+                writer.write(head)
+                await writer.drain()
+                status_line = await reader.readline()
+                status = int(status_line.split()[1])
+                headers = {}
+                while (line := await reader.readline()) not in (b"\r\n", b""):
+                    k, _, v = line.decode().partition(":")
+                    headers[k.strip().lower()] = v.strip()
+                body = await reader.readexactly(int(headers.get("content-length", "0")))
+                statuses[status] = statuses.get(status, 0) + 1
+                if status == 503 and not (headers.get("content-type", "").startswith(
+                        "application/problem+json") and headers.get("retry-after")):
+                    odd.append(f"503 without problem/Retry-After: {headers} {body[:80]!r}")
+                elif status not in (200, 503):
+                    odd.append(f"{status}: {body[:120]!r}")
+                if headers.get("connection", "").lower() == "close":
+                    break
+        except (OSError, asyncio.IncompleteReadError, ValueError, IndexError) as e:
+            failures.append(f"{type(e).__name__}: {e}")
+        finally:
+            writer.close()
+
+    probes = []
+
+    def probe(stop):
+        while not stop.is_set():
+            t0 = time.monotonic()
+            ans = call(f"http://127.0.0.1:{port}/health/live", timeout=10)
+            probes.append((ans.status, time.monotonic() - t0))
+            time.sleep(0.1)
+
+    async def crowd():
+        await asyncio.gather(*(client() for _ in range(connections)))
+
+    stop = threading.Event()
+    prober = threading.Thread(target=probe, args=(stop,))
+    prober.start()
+    t0 = time.monotonic()
+    asyncio.run(crowd())
+    took = time.monotonic() - t0
+    stop.set()
+    prober.join()
+    after = api.get_path(path)
+    live_bad = [p for p in probes if p[0] != 200]
+    slowest = max((p[1] for p in probes), default=0.0)
+    shed = statuses.get(503, 0)
+    ok = (not odd and not failures and not live_bad and shed > 0
+          and statuses.get(200, 0) > 0 and after.status == 200)
+    report.line(
+        f"overload, {connections} connections at {in_flight} in flight", ok,
+        f"{sum(statuses.values())} answers in {took:.1f} s: {statuses}"
+        + (f"; other answers e.g. {odd[:2]}" if odd else "")
+        + (f"; {len(failures)} broken connections e.g. {failures[:2]}" if failures else "")
+        + f"; /health/live {len(probes) - len(live_bad)}/{len(probes)} answered 200, slowest {slowest * 1000:.0f} ms"
+        + f"; afterwards a read answers {after.status}")
+    plat.procs["gateway"].stop()
+    plat.start("gateway")
 
 
 def soak(plat, api, report, workers, minutes):

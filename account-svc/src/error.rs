@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use platform::status::{database, field_error, invalid_argument, with_reason};
+use proto::reason::{self, key};
 use tonic::{Code, Status};
 
 use crate::domain::failed_setup::Refused;
@@ -73,11 +74,11 @@ impl From<Error> for Status {
             Error::FailedSetup { id, refused } => with_reason(
                 Code::FailedPrecondition,
                 failed_setup_message(&id, &refused),
-                "FAILED_SETUP",
+                reason::FAILED_SETUP,
                 HashMap::from([
-                    ("failedSetupID".to_owned(), id),
-                    ("code".to_owned(), refused.code),
-                    ("reason".to_owned(), refused.message),
+                    (key::FAILED_SETUP_ID.to_owned(), id),
+                    (key::CODE.to_owned(), refused.code),
+                    (key::REASON.to_owned(), refused.message),
                 ]),
             ),
             Error::Conflict(m) => Status::failed_precondition(m),

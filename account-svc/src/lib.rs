@@ -1,14 +1,17 @@
 //! account-svc owns the customer hierarchy: distributors, partners and
 //! accounts, their companies, plans and programs. Read [`domain`] for the
-//! rules, [`store`] for the SQL, [`grpc`] for the API and the create flow
-//! across services, [`recovery`] for finishing interrupted work.
+//! rules, [`store`] for the SQL, [`grpc`] for the API, `provisioning` for
+//! the create flow across services and [`recovery`] for finishing
+//! interrupted work.
 
 #![forbid(unsafe_code)]
 
 pub mod domain;
 pub mod error;
 pub mod grpc;
+mod provisioning;
 pub mod recovery;
+pub mod settings;
 pub mod store;
 
 use std::future::Future;

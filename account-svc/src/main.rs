@@ -7,6 +7,12 @@ use platform::config::var_or;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    // `--help` lists every variable; a bad value stops here, named.
+    platform::settings::load(
+        "account-svc",
+        "customers, companies, plans, limits and the partner tree (gRPC)",
+        account_svc::settings::ALL,
+    );
     let telemetry = platform::telemetry::init("account-svc");
     let storage = platform::config::Storage::from_env();
     if std::env::args().nth(1).as_deref() == Some("migrate") {

@@ -60,8 +60,8 @@ impl From<Error> for Status {
                 with_reason(
                     Code::InvalidArgument,
                     format!("scope not allowed for this client: {names}"),
-                    "invalid_scope",
-                    HashMap::from([("scope".to_owned(), names)]),
+                    proto::reason::INVALID_SCOPE,
+                    HashMap::from([(proto::reason::key::SCOPE.to_owned(), names)]),
                 )
             }
             Error::Unauthenticated(m) => Status::unauthenticated(m),

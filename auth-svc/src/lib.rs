@@ -9,6 +9,7 @@
 pub mod domain;
 pub mod error;
 pub mod grpc;
+pub mod settings;
 pub mod store;
 
 use std::future::Future;

@@ -9,6 +9,12 @@ use proto::contact::v1::contact_service_client::ContactServiceClient;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    // `--help` lists every variable; a bad value stops here, named.
+    platform::settings::load(
+        "auth-svc",
+        "API clients and their OAuth2 tokens (gRPC)",
+        auth_svc::settings::ALL,
+    );
     let telemetry = platform::telemetry::init("auth-svc");
     let storage = platform::config::Storage::from_env();
     if std::env::args().nth(1).as_deref() == Some("migrate") {

@@ -9,7 +9,9 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use platform::grpc::Peer;
 use proto::account::v1 as account_pb;
+use proto::account::v1::account_service_client::AccountServiceClient;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -30,11 +32,11 @@ pub struct Closed {
 
 const PAGE: i64 = 500;
 
-/// Invoices every account that existed by the end of `period`. The caller
-/// checks that the period has ended.
-pub async fn close_period(state: &State, period: Period) -> Result<Closed, Error> {
-    let mut accounts = state.accounts.clone();
-    let plans: HashMap<String, Vec<Price>> = accounts
+/// Each plan's prices, by plan name, as account-svc lists them.
+async fn plan_prices(
+    accounts: &mut AccountServiceClient<Peer>,
+) -> Result<HashMap<String, Vec<Price>>, Error> {
+    Ok(accounts
         .list_plans(account_pb::ListPlansRequest {})
         .await?
         .into_inner()
@@ -53,7 +55,14 @@ pub async fn close_period(state: &State, period: Period) -> Result<Closed, Error
                 .collect();
             (p.name, prices)
         })
-        .collect();
+        .collect())
+}
+
+/// Invoices every account that existed by the end of `period`. The caller
+/// checks that the period has ended.
+pub async fn close_period(state: &State, period: Period) -> Result<Closed, Error> {
+    let mut accounts = state.accounts.clone();
+    let plans = plan_prices(&mut accounts).await?;
     let (start, end) = (period.start(), period.end());
     let (from, to) = (platform::id::rfc3339(start), platform::id::rfc3339(end));
     let period_name = period.to_string();

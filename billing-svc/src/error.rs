@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use platform::status::{database, invalid_argument, with_reason};
+use proto::reason::{self, key};
 use tonic::{Code, Status};
 
 use crate::processor::ProcessorError;
@@ -42,17 +43,17 @@ impl From<ProcessorError> for Error {
     fn from(e: ProcessorError) -> Self {
         match e {
             ProcessorError::Declined { code, reason } => Error::Declined {
-                reason_code: "CARD_DECLINED",
+                reason_code: reason::CARD_DECLINED,
                 code,
                 reason,
             },
             ProcessorError::Blacklisted => Error::Declined {
-                reason_code: "CARD_BLACKLISTED",
+                reason_code: reason::CARD_BLACKLISTED,
                 code: "BL".into(),
                 reason: "Card is blacklisted".into(),
             },
             ProcessorError::FraudSuspected => Error::Declined {
-                reason_code: "FRAUD_SUSPECTED",
+                reason_code: reason::FRAUD_SUSPECTED,
                 code: "FR".into(),
                 reason: "Suspected fraud".into(),
             },
@@ -75,7 +76,7 @@ impl From<Error> for Status {
                     Code::FailedPrecondition,
                     message,
                     reason_code,
-                    HashMap::from([("code".to_owned(), code), ("reason".to_owned(), reason)]),
+                    HashMap::from([(key::CODE.to_owned(), code), (key::REASON.to_owned(), reason)]),
                 )
             }
             Error::Unavailable => {
@@ -86,10 +87,10 @@ impl From<Error> for Status {
             Error::InsufficientCredit { balance, currency } => with_reason(
                 Code::FailedPrecondition,
                 format!("the parent partner's credit balance is {balance} {currency}"),
-                "INSUFFICIENT_CREDIT",
+                reason::INSUFFICIENT_CREDIT,
                 HashMap::from([
-                    ("balance".to_owned(), balance.to_string()),
-                    ("currency".to_owned(), currency),
+                    (key::BALANCE.to_owned(), balance.to_string()),
+                    (key::CURRENCY.to_owned(), currency),
                 ]),
             ),
             Error::Conflict(message) => Status::failed_precondition(message),

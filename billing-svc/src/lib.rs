@@ -13,6 +13,7 @@ pub mod domain;
 pub mod error;
 pub mod grpc;
 pub mod processor;
+pub mod settings;
 pub mod store;
 pub mod totals;
 

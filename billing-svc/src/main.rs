@@ -14,6 +14,12 @@ use proto::account::v1::account_service_client::AccountServiceClient;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    // `--help` lists every variable; a bad value stops here, named.
+    platform::settings::load(
+        "billing-svc",
+        "billing data, payment methods, credit, usage and invoices (gRPC)",
+        billing_svc::settings::ALL,
+    );
     let telemetry = platform::telemetry::init("billing-svc");
     let storage = platform::config::Storage::from_env();
     let mut args = std::env::args().skip(1);

@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use platform::status::{database, field_error, invalid_argument, with_reason};
+use proto::reason::{self, key};
 use tonic::{Code, Status};
 
 #[derive(Debug, thiserror::Error)]
@@ -48,16 +49,16 @@ impl From<Error> for Status {
             Error::LimitExceeded { value } => with_reason(
                 Code::FailedPrecondition,
                 format!("the account's Iam_usersMax ({value}) allows no more users"),
-                "LIMIT_EXCEEDED",
+                reason::LIMIT_EXCEEDED,
                 HashMap::from([
-                    ("limit".to_owned(), "Iam_usersMax".to_owned()),
-                    ("value".to_owned(), value.to_string()),
+                    (key::LIMIT.to_owned(), "Iam_usersMax".to_owned()),
+                    (key::VALUE.to_owned(), value.to_string()),
                 ]),
             ),
             Error::LastOwner => with_reason(
                 Code::FailedPrecondition,
                 "the last owner of a customer cannot be removed",
-                "LAST_OWNER",
+                reason::LAST_OWNER,
                 HashMap::new(),
             ),
             Error::AlreadyAssigned => field_error(

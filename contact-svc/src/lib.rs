@@ -10,6 +10,7 @@ pub mod domain;
 pub mod error;
 pub mod grpc;
 pub mod hasher;
+pub mod settings;
 pub mod store;
 
 use std::future::Future;

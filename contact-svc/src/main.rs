@@ -6,6 +6,12 @@
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    // `--help` lists every variable; a bad value stops here, named.
+    platform::settings::load(
+        "contact-svc",
+        "contacts, their passwords and roles (gRPC)",
+        contact_svc::settings::ALL,
+    );
     let telemetry = platform::telemetry::init("contact-svc");
     let storage = platform::config::Storage::from_env();
     let addr = platform::config::var_or("CONTACT_SVC_ADDR", "127.0.0.1:50052");

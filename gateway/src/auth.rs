@@ -111,7 +111,7 @@ impl FromRequestParts<AppState> for Caller {
         }
         let decision = rate_limit(state, &ctx, &principal).await;
         // The headers middleware answers RateLimit on whatever follows.
-        if let Some(slot) = parts.extensions.get::<crate::layers::RateSlot>() {
+        if let Some(slot) = parts.extensions.get::<crate::ratelimit::RateSlot>() {
             slot.put(decision);
         }
         if !decision.allowed {

@@ -6,6 +6,8 @@ use axum::http::header;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
+use platform::paging::{DEFAULT_TAKE, MAX_SKIP, MAX_TAKE};
+
 use crate::problem::{FieldError, Problem};
 
 /// A JSON body. Syntax and type errors name the JSON path of the field.
@@ -112,17 +114,13 @@ fn serde_urlencoded_like<T: DeserializeOwned>(q: &str) -> Result<T, String> {
     .map_err(|e| e.body_text())
 }
 
-/// The deepest `skip` a list takes: an offset costs the database every row
-/// it skips, so deeper pages are walked with `after` (keyset), whose cost
-/// does not grow with depth.
-pub const MAX_SKIP: i64 = 10_000;
-
 /// `skip` and `take` as the reference has them: `skip` 0..=[`MAX_SKIP`]
-/// (default 0), `take` 1..=1000 (default 100); anything else is 400 naming
-/// the parameter.
+/// (default 0), `take` 1..=[`MAX_TAKE`] (default [`DEFAULT_TAKE`]), the
+/// limits every service applies too ([`platform::paging`]); anything else is
+/// 400 naming the parameter, before a service is asked.
 pub fn paging(skip: Option<&str>, take: Option<&str>) -> Result<(i64, i64), Problem> {
     let skip = int_param("skip", skip)?.unwrap_or(0);
-    let take = int_param("take", take)?.unwrap_or(100);
+    let take = int_param("take", take)?.unwrap_or(DEFAULT_TAKE);
     let mut bad = Vec::new();
     if skip < 0 {
         bad.push(FieldError {
@@ -138,10 +136,10 @@ pub fn paging(skip: Option<&str>, take: Option<&str>) -> Result<(i64, i64), Prob
             ),
         });
     }
-    if !(1..=1000).contains(&take) {
+    if !(1..=MAX_TAKE).contains(&take) {
         bad.push(FieldError {
             field: "take".into(),
-            message: "must be between 1 and 1000".into(),
+            message: format!("must be between 1 and {MAX_TAKE}"),
         });
     }
     if bad.is_empty() {

@@ -58,7 +58,7 @@ pub async fn layer(req: Request, next: Next) -> Response {
         .into_response();
     };
     let (mut parts, body) = req.into_parts();
-    let bytes = match axum::body::to_bytes(body, crate::layers::BODY_LIMIT).await {
+    let bytes = match axum::body::to_bytes(body, crate::body::BODY_LIMIT).await {
         Ok(b) => b,
         Err(e) => {
             return Problem::new(axum::http::StatusCode::PAYLOAD_TOO_LARGE, e.to_string())

@@ -1,30 +1,22 @@
 //! The gateway's tower stack. Layers run top to bottom for a request.
 
 use axum::Router;
-use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::{MatchedPath, Request};
-use axum::http::{HeaderName, HeaderValue, Method, StatusCode, Version, header};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse as _, Response};
-use http_body::{Frame, SizeHint};
 use tower::ServiceBuilder;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
-use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::AppState;
 use crate::problem::REQUEST_ID;
-use crate::ratelimit::Decision;
+use crate::ratelimit::RateSlot;
 
 const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
-
-/// The longest request body accepted; account documents are a few KiB.
-pub const BODY_LIMIT: usize = 1 << 20;
 
 pub fn app(state: AppState, body_read_timeout: Duration, max_in_flight: u32) -> Router {
     let timeout = state.request_timeout;
@@ -47,8 +39,7 @@ pub fn wrap(
     body_read_timeout: Duration,
     max_in_flight: u32,
 ) -> Router {
-    // The body's budget ends before the deadline's backstop (step 9), so a
-    // slow client is told 408, never 504.
+    // The body's budget ends before the deadline's backstop (step 7).
     let body_budget = body_read_timeout.min(timeout);
     let slots = Arc::new(tokio::sync::Semaphore::new(max_in_flight as usize));
     routes.layer(
@@ -91,24 +82,30 @@ pub fn wrap(
             }))
             // 5. Authenticated requests answer with their rate limit.
             .layer(middleware::from_fn(rate_limit_headers))
-            // 6. XML for clients that prefer it (problems included).
+            // 6. XML for clients that prefer it (problems included, those
+            //    of the steps below too).
             .layer(middleware::from_fn(crate::formats::negotiate))
-            // 7. A body still arriving `BODY_READ_TIMEOUT_SECONDS` after
-            //    its head is a slow client: 408, and the connection closes,
-            //    as it does after any response that left the body unread.
-            //    Outside step 8, which reads bodies too.
-            .layer(middleware::from_fn(move |req: Request, next: Next| {
-                body_deadline(body_budget, req, next)
-            }))
-            // 8. Idempotency-Key on creating POSTs, for the services.
-            .layer(middleware::from_fn(crate::idempotency::layer))
-            // 9. A backstop for work that outlives its deadline; the gRPC
-            //    deadline set from the same value normally answers first (504).
+            // 7. A backstop for work that outlives its deadline, around
+            //    everything that reads the body or calls a service; the
+            //    gRPC deadline set from the same value normally answers
+            //    first (504).
             .layer(middleware::from_fn(move |req: Request, next: Next| {
                 backstop(timeout + std::time::Duration::from_secs(1), req, next)
             }))
-            // 10. Bodies beyond what any route takes are refused unread.
-            .layer(tower_http::limit::RequestBodyLimitLayer::new(BODY_LIMIT)),
+            // 8. Bodies beyond what any route takes are refused (413
+            //    problem) before anything buffers them.
+            .layer(middleware::from_fn(crate::body::limit))
+            // 9. A body still arriving `BODY_READ_TIMEOUT_SECONDS` after
+            //    its head is a slow client: 408, and the connection closes,
+            //    as it does after any response that left the body unread.
+            //    Its budget ends before step 7's, so a slow client is told
+            //    408, never 504.
+            .layer(middleware::from_fn(move |req: Request, next: Next| {
+                crate::body::deadline(body_budget, req, next)
+            }))
+            // 10. Idempotency-Key on creating POSTs, for the services: the
+            //     first step that buffers a body, inside the three above.
+            .layer(middleware::from_fn(crate::idempotency::layer)),
     )
 }
 
@@ -248,27 +245,6 @@ impl Drop for InFlight {
     }
 }
 
-/// Where the [`crate::auth::Caller`] extractor leaves its rate-limit
-/// decision for [`rate_limit_headers`] to answer with.
-#[derive(Clone, Default)]
-pub struct RateSlot(Arc<Mutex<Option<Decision>>>);
-
-impl RateSlot {
-    pub fn put(&self, d: Decision) {
-        *self
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(d);
-    }
-
-    fn take(&self) -> Option<Decision> {
-        self.0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .take()
-    }
-}
-
 /// `RateLimit-Policy` and `RateLimit` on every response to an
 /// authenticated request, and `Retry-After` on a refusal.
 async fn rate_limit_headers(mut req: Request, next: Next) -> Response {
@@ -321,117 +297,10 @@ async fn backstop(limit: std::time::Duration, req: Request, next: Next) -> Respo
     }
 }
 
-/// What became of a request body, seen by [`body_deadline`] once the
-/// response is made.
-#[derive(Default)]
-struct BodyFate {
-    /// Read to its end: the connection can take the next request.
-    finished: AtomicBool,
-    /// Still arriving when its budget ran out.
-    timed_out: AtomicBool,
-}
-
-/// Gives the request's body `budget` from its head to arrive whole (a
-/// budget, not a minimum rate: bodies here are a few KiB, so a client that
-/// needs longer is stalling, and a rate low enough for honest clients
-/// would let a 1 MiB trickle hold a request for minutes).
-/// A body that overruns it answers 408 whatever the handler made of the
-/// read error. A response that leaves the body unread says
-/// `Connection: close` on HTTP/1, since hyper then closes the connection
-/// rather than read what is left (HTTP/2 has no such header, and closes
-/// only the stream).
-async fn body_deadline(budget: Duration, req: Request, next: Next) -> Response {
-    use axum::response::IntoResponse as _;
-    if req.body().is_end_stream() {
-        return next.run(req).await;
-    }
-    let http1 = req.version() < Version::HTTP_2;
-    let fate = Arc::new(BodyFate::default());
-    let deadline = tokio::time::Instant::now() + budget;
-    let req = req.map(|inner| {
-        Body::new(TimedBody {
-            inner,
-            deadline,
-            sleep: None,
-            fate: fate.clone(),
-        })
-    });
-    let mut res = next.run(req).await;
-    if fate.timed_out.load(Ordering::Relaxed) {
-        metrics::counter!("gateway_body_read_timeouts_total").increment(1);
-        tracing::info!(?budget, "request body too slow");
-        res = crate::problem::Problem::new(
-            StatusCode::REQUEST_TIMEOUT,
-            format!(
-                "the request body did not arrive within {} s",
-                budget.as_secs()
-            ),
-        )
-        .into_response();
-    }
-    if http1 && !fate.finished.load(Ordering::Relaxed) {
-        res.headers_mut()
-            .insert(header::CONNECTION, HeaderValue::from_static("close"));
-    }
-    res
-}
-
-/// A request body that fails once it waits for the client past `deadline`.
-/// A frame already received is always handed on: only waiting is timed.
-struct TimedBody {
-    inner: Body,
-    deadline: tokio::time::Instant,
-    sleep: Option<Pin<Box<tokio::time::Sleep>>>,
-    fate: Arc<BodyFate>,
-}
-
-/// The error a [`TimedBody`] reads as.
-#[derive(Debug, thiserror::Error)]
-#[error("the request body did not arrive in time")]
-struct BodyReadTimeout;
-
-impl HttpBody for TimedBody {
-    type Data = Bytes;
-    type Error = axum::Error;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
-        let this = &mut *self;
-        match Pin::new(&mut this.inner).poll_frame(cx) {
-            Poll::Ready(frame) => {
-                if frame.is_none() || this.inner.is_end_stream() {
-                    this.fate.finished.store(true, Ordering::Relaxed);
-                }
-                Poll::Ready(frame)
-            }
-            Poll::Pending => {
-                let deadline = this.deadline;
-                let sleep = this
-                    .sleep
-                    .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
-                if sleep.as_mut().poll(cx).is_pending() {
-                    return Poll::Pending;
-                }
-                this.fate.timed_out.store(true, Ordering::Relaxed);
-                Poll::Ready(Some(Err(axum::Error::new(BodyReadTimeout))))
-            }
-        }
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::body::Body;
     use axum::routing::get;
     use tower::ServiceExt as _;
 

@@ -11,6 +11,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod auth;
+pub mod body;
 pub mod client_addr;
 pub mod extract;
 pub mod formats;
@@ -22,6 +23,7 @@ pub mod problem;
 pub mod ratelimit;
 pub mod routes;
 pub mod server;
+pub mod settings;
 
 use std::future::Future;
 use std::sync::Arc;

@@ -10,6 +10,12 @@ use platform::config::{var, var_or};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    // `--help` lists every variable; a bad value stops here, named.
+    platform::settings::load(
+        "gateway",
+        "the REST gateway: authenticates partners and calls the services over gRPC",
+        gateway::settings::ALL,
+    );
     let telemetry = platform::telemetry::init("gateway");
     let storage = platform::config::Storage::from_env();
     let upstreams = gateway::Upstreams {

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use proto::reason::{self, key};
 use tonic::Code;
 use utoipa::ToSchema;
 
@@ -204,12 +205,12 @@ impl From<tonic::Status> for Problem {
         if let Some((reason, meta)) = platform::status::reason(&s) {
             // A prepaid limit that forbids the change, or a parent short of
             // the credit it is asked to allocate, is 402 (DESIGN §6).
-            if reason == "LIMIT_EXCEEDED" || reason == "INSUFFICIENT_CREDIT" {
+            if reason == reason::LIMIT_EXCEEDED || reason == reason::INSUFFICIENT_CREDIT {
                 p.status = StatusCode::PAYMENT_REQUIRED.as_u16();
                 p.title = "Payment Required".into();
             }
             // An Idempotency-Key sent again with another request.
-            if reason == "IDEMPOTENCY_KEY_REUSED" {
+            if reason == reason::IDEMPOTENCY_KEY_REUSED {
                 p.status = StatusCode::UNPROCESSABLE_ENTITY.as_u16();
                 p.title = "Unprocessable Entity".into();
             }
@@ -218,12 +219,12 @@ impl From<tonic::Status> for Problem {
                 reason.to_lowercase().replace('_', "-")
             );
             let mut meta: HashMap<String, String> = meta;
-            p.code = meta.remove("code");
-            p.reason = meta.remove("reason");
-            p.failed_setup_id = meta.remove("failedSetupID");
-            p.limit = meta.remove("limit");
-            p.balance = meta.remove("balance").and_then(|b| b.parse().ok());
-            p.currency = meta.remove("currency");
+            p.code = meta.remove(key::CODE);
+            p.reason = meta.remove(key::REASON);
+            p.failed_setup_id = meta.remove(key::FAILED_SETUP_ID);
+            p.limit = meta.remove(key::LIMIT);
+            p.balance = meta.remove(key::BALANCE).and_then(|b| b.parse().ok());
+            p.currency = meta.remove(key::CURRENCY);
         }
         p
     }

@@ -13,8 +13,8 @@
 //! client authentications per client id and per source address.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -221,6 +221,27 @@ impl RateLimiter {
 /// the entry when one of the customer's limits changes, so this only bounds
 /// how long a replica without Redis may lag.
 pub const POLICY_CACHE: Duration = Duration::from_secs(30);
+
+/// Where the [`crate::auth::Caller`] extractor leaves its rate-limit
+/// decision for the layer that answers with it ([`crate::layers`], step 5).
+#[derive(Clone, Default)]
+pub struct RateSlot(Arc<Mutex<Option<Decision>>>);
+
+impl RateSlot {
+    pub fn put(&self, d: Decision) {
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(d);
+    }
+
+    pub fn take(&self) -> Option<Decision> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -324,7 +324,7 @@ fn reused() -> Status {
     crate::status::with_reason(
         Code::FailedPrecondition,
         "this Idempotency-Key was used with another request",
-        "IDEMPOTENCY_KEY_REUSED",
+        proto::reason::IDEMPOTENCY_KEY_REUSED,
         HashMap::new(),
     )
 }
@@ -333,7 +333,7 @@ fn in_use() -> Status {
     crate::status::with_reason(
         Code::Aborted,
         "a request with this Idempotency-Key is still running; retry later",
-        "IDEMPOTENCY_KEY_IN_USE",
+        proto::reason::IDEMPOTENCY_KEY_IN_USE,
         HashMap::new(),
     )
 }

@@ -24,6 +24,8 @@ pub mod locale;
 pub mod metrics;
 pub mod net;
 pub mod paging;
+pub mod settings;
 pub mod shutdown;
 pub mod status;
 pub mod telemetry;
+pub mod text;

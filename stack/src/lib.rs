@@ -12,6 +12,7 @@
 #![forbid(unsafe_code)]
 
 pub mod bootstrap;
+pub mod settings;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

@@ -13,6 +13,12 @@ use platform::config::var_or;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    // `--help` lists every variable; a bad value stops here, named.
+    platform::settings::load(
+        "stack",
+        "every service and the gateway in one process; also `stack bootstrap | keygen NAME [ROLE] | service-token SERVICE`",
+        stack::settings::ALL,
+    );
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
         [] => {}

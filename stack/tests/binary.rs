@@ -306,3 +306,77 @@ async fn json_log_lines_of_one_request_share_its_request_and_trace_ids() {
         );
     }
 }
+
+/// Every variable a binary lists, for the README check.
+fn listed() -> std::collections::BTreeSet<&'static str> {
+    [
+        stack::settings::ALL,
+        gateway::settings::ALL,
+        account_svc::settings::ALL,
+        contact_svc::settings::ALL,
+        billing_svc::settings::ALL,
+        auth_svc::settings::ALL,
+    ]
+    .into_iter()
+    .flat_map(platform::settings::names)
+    .collect()
+}
+
+/// The names in the first column of README's configuration table.
+fn documented() -> std::collections::BTreeSet<String> {
+    let readme = include_str!("../../README.md");
+    let table = readme
+        .split("\n## Configuration\n")
+        .nth(1)
+        .expect("README has a Configuration section");
+    table
+        .lines()
+        .skip_while(|l| !l.starts_with('|'))
+        .take_while(|l| l.starts_with('|'))
+        .filter_map(|row| row.split('|').nth(1))
+        .flat_map(|cell| cell.split('`').skip(1).step_by(2).map(str::to_owned))
+        .filter(|name| name.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_'))
+        .collect()
+}
+
+#[test]
+fn readme_documents_exactly_the_variables_the_binaries_list() {
+    let listed: std::collections::BTreeSet<String> =
+        listed().into_iter().map(str::to_owned).collect();
+    let documented = documented();
+    let undocumented: Vec<_> = listed.difference(&documented).collect();
+    let unlisted: Vec<_> = documented.difference(&listed).collect();
+    assert!(
+        undocumented.is_empty() && unlisted.is_empty(),
+        "listed but not in README: {undocumented:?}; in README but no binary lists it: {unlisted:?}"
+    );
+}
+
+#[test]
+fn help_lists_the_variables_and_a_bad_value_stops_the_start_naming_it() {
+    let help = Command::new(env!("CARGO_BIN_EXE_stack"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert!(help.status.success());
+    let text = String::from_utf8(help.stdout).unwrap();
+    for name in platform::settings::names(stack::settings::ALL) {
+        assert!(text.contains(name), "--help does not list {name}:\n{text}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let bad = Command::new(env!("CARGO_BIN_EXE_stack"))
+        .env("REQUEST_TIMEOUT_SECONDS", "abc")
+        .env("TOKEN_TTL_SECONDS", "5")
+        .env("DATA_DIR", dir.path())
+        .output()
+        .unwrap();
+    assert!(!bad.status.success(), "started with bad values");
+    let stderr = String::from_utf8(bad.stderr).unwrap();
+    assert!(
+        stderr.contains("REQUEST_TIMEOUT_SECONDS: must be a whole number from 1 to 300, got \"abc\"")
+            && stderr.contains("TOKEN_TTL_SECONDS"),
+        "{stderr}"
+    );
+    // Nothing was started or written.
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}

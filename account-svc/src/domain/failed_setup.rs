@@ -27,8 +27,8 @@ impl SetupRefusal {
     /// one that keeps a failed setup.
     pub fn from_reason(reason: &str) -> Option<Self> {
         match reason {
-            "CARD_BLACKLISTED" => Some(Self::Blacklisted),
-            "FRAUD_SUSPECTED" => Some(Self::FraudSuspected),
+            proto::reason::CARD_BLACKLISTED => Some(Self::Blacklisted),
+            proto::reason::FRAUD_SUSPECTED => Some(Self::FraudSuspected),
             _ => None,
         }
     }

@@ -7,6 +7,7 @@ pub mod culture;
 pub mod failed_setup;
 pub mod lifecycle;
 pub mod limit;
+pub mod new_customer;
 pub mod plan;
 pub mod postal;
 pub mod settings;
@@ -16,19 +17,7 @@ use std::collections::BTreeMap;
 
 use platform::status::Violations;
 
-pub(crate) fn bounded(value: &str, max: usize, required: bool) -> Result<String, String> {
-    let v = value.trim();
-    if required && v.is_empty() {
-        return Err("is required".into());
-    }
-    if v.chars().count() > max {
-        return Err(format!("must be at most {max} characters"));
-    }
-    if v.chars().any(char::is_control) {
-        return Err("must not contain control characters".into());
-    }
-    Ok(v.to_owned())
-}
+pub(crate) use platform::text::bounded;
 
 /// Empty (or blank) text is "unset", not an invalid value.
 pub(crate) fn unless_empty<T>(

@@ -410,6 +410,29 @@ pub struct CardOnFile {
     pub holder_name: HolderName,
 }
 
+/// A field parsed, or `None` with its problem recorded under `field`.
+fn check<T>(
+    errors: &mut Vec<(&'static str, String)>,
+    field: &'static str,
+    parsed: Result<T, String>,
+) -> Option<T> {
+    parsed.map_err(|m| errors.push((field, m))).ok()
+}
+
+/// An optional field: blank is "not given", anything else must parse.
+fn optional<T>(
+    errors: &mut Vec<(&'static str, String)>,
+    field: &'static str,
+    given: &str,
+    parse: impl FnOnce(&str) -> Result<T, String>,
+) -> Option<Option<T>> {
+    if given.trim().is_empty() {
+        Some(None)
+    } else {
+        check(errors, field, parse(given)).map(Some)
+    }
+}
+
 impl VerifiedCard {
     /// Checks every field and the rules that join them, returning every
     /// violation at once, keyed by the field's name in the card model.
@@ -422,26 +445,6 @@ impl VerifiedCard {
         card: &CardFields<'_>,
         today: time::Date,
     ) -> Result<Self, Vec<(&'static str, String)>> {
-        fn check<T>(
-            errors: &mut Vec<(&'static str, String)>,
-            field: &'static str,
-            parsed: Result<T, String>,
-        ) -> Option<T> {
-            parsed.map_err(|m| errors.push((field, m))).ok()
-        }
-        /// An optional field: blank is "not given", anything else must parse.
-        fn optional<T>(
-            errors: &mut Vec<(&'static str, String)>,
-            field: &'static str,
-            given: &str,
-            parse: impl FnOnce(&str) -> Result<T, String>,
-        ) -> Option<Option<T>> {
-            if given.trim().is_empty() {
-                Some(None)
-            } else {
-                check(errors, field, parse(given)).map(Some)
-            }
-        }
         let mut errors = Vec::new();
         let card_type = check(&mut errors, "type", CardType::parse(card.card_type));
         let number = check(&mut errors, "cardNumber", CardNumber::parse(card.number));

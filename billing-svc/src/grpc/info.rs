@@ -7,7 +7,8 @@ use proto::billing::v1 as pb;
 use proto::common::v1::Address;
 use tonic::Request;
 
-use super::{BillingApi, keep_card, parse_card, to_pb};
+use super::BillingApi;
+use super::payments::{keep_card, parse_card, to_pb};
 use crate::domain::{PaymentType, info};
 use crate::error::Error;
 use crate::store::info as store;
@@ -56,6 +57,37 @@ impl BillingApi {
         self.info_of(&c.customer_id).await
     }
 
+    /// The address as account-svc refined it, or `None` with account-svc's
+    /// problems recorded in `v`.
+    async fn refined_address(
+        &self,
+        ctx: &CallContext,
+        a: Address,
+        v: &mut Violations,
+    ) -> Result<Option<Address>, Error> {
+        let checked = self
+            .state
+            .accounts
+            .clone()
+            .validate_address(ctx.internal().request(account_pb::ValidateAddressRequest {
+                address: Some(a),
+                field_prefix: "address".into(),
+            }))
+            .await?
+            .into_inner();
+        if checked.status == 2 || checked.address.is_none() {
+            for e in checked.errors {
+                v.add(e.field, e.message);
+            }
+            if v.is_empty() {
+                v.add("address", "is not a valid address");
+            }
+            Ok(None)
+        } else {
+            Ok(checked.address)
+        }
+    }
+
     pub(super) async fn update_info(
         &self,
         req: Request<pb::UpdateBillingInfoRequest>,
@@ -84,29 +116,7 @@ impl BillingApi {
         let address = match r.address {
             None => None,
             // The v2 address rules are account-svc's: it validates and refines.
-            Some(a) => {
-                let checked = self
-                    .state
-                    .accounts
-                    .clone()
-                    .validate_address(ctx.internal().request(account_pb::ValidateAddressRequest {
-                        address: Some(a),
-                        field_prefix: "address".into(),
-                    }))
-                    .await?
-                    .into_inner();
-                if checked.status == 2 || checked.address.is_none() {
-                    for e in checked.errors {
-                        v.add(e.field, e.message);
-                    }
-                    if v.is_empty() {
-                        v.add("address", "is not a valid address");
-                    }
-                    None
-                } else {
-                    checked.address
-                }
-            }
+            Some(a) => self.refined_address(&ctx, a, &mut v).await?,
         };
         let current = payment_method::find(&self.state.db, &c.customer_id).await?;
         if payment_type == Some(PaymentType::CreditCard)

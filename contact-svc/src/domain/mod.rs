@@ -9,19 +9,7 @@ pub use limit::UsersMax;
 pub use password::{Password, Policy};
 pub use role::{Kind, PERMISSIONS, ROLES, Role, parse_roles, permissions_of};
 
-fn bounded(value: &str, max: usize, required: bool) -> Result<String, String> {
-    let v = value.trim();
-    if required && v.is_empty() {
-        return Err("is required".into());
-    }
-    if v.chars().count() > max {
-        return Err(format!("must be at most {max} characters"));
-    }
-    if v.chars().any(char::is_control) {
-        return Err("must not contain control characters".into());
-    }
-    Ok(v.to_owned())
-}
+pub(crate) use platform::text::bounded;
 
 /// A login: 1..=50 characters, no spaces; unique platform-wide regardless of case.
 #[derive(Debug, Clone, PartialEq, Eq)]
