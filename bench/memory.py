@@ -47,6 +47,29 @@ def anon_kib(pid):
     return status_kib(pid, "RssAnon")
 
 
+def inspect(pid, label):
+    """Where the process's anonymous memory is (`--inspect`): its thread
+    count and its largest anonymous mappings, from /proc/PID/smaps."""
+    threads = len(os.listdir(f"/proc/{pid}/task"))
+    maps, current = [], None
+    with open(f"/proc/{pid}/smaps") as f:
+        for line in f:
+            fields = line.split()
+            if "-" in fields[0] and not fields[0].endswith(":"):
+                lo, hi = (int(x, 16) for x in fields[0].split("-"))
+                current = {"size": (hi - lo) // 1024, "name": fields[5] if len(fields) > 5 else "",
+                           "anon": 0}
+                maps.append(current)
+            elif fields[0] == "Anonymous:" and current is not None:
+                current["anon"] = int(fields[1])
+    maps.sort(key=lambda m: -m["anon"])
+    total = sum(m["anon"] for m in maps)
+    print(f"  {label}: {threads} threads, anonymous {total / 1024:.1f} MiB in "
+          f"{sum(1 for m in maps if m['anon'])} mappings; largest:")
+    for m in maps[:8]:
+        print(f"    {m['anon'] / 1024:7.1f} MiB of a {m['size'] / 1024:.0f} MiB mapping {m['name']}")
+
+
 def call(url, method="GET", body=None, headers=None, timeout=60):
     req = urllib.request.Request(url, method=method, data=body, headers=headers or {})
     try:
@@ -64,6 +87,8 @@ def main():
     ap.add_argument("--port", type=int, default=18299)
     ap.add_argument("--settle", type=float, default=5.0,
                     help="seconds to wait after a round before reading RSS")
+    ap.add_argument("--inspect", action="store_true",
+                    help="also print threads and the largest anonymous mappings")
     args = ap.parse_args()
 
     data = tempfile.mkdtemp(prefix="bench-memory-")
@@ -107,6 +132,8 @@ def main():
         idle = rss_kib(stack.pid)
         idle_anon = anon_kib(stack.pid)
         print(f"idle RSS: {idle / 1024:.1f} MiB (anonymous {idle_anon / 1024:.1f} MiB)")
+        if args.inspect:
+            inspect(stack.pid, "idle")
         address = {"country": "United States", "state": "California", "city": "Anaheim",
                    "street": "104 South Anaheim Boulevard", "zip": "92805-6010"}
         n = [0]
@@ -148,6 +175,8 @@ def main():
               f"({(final - idle) * 100 / max(idle, 1):+.0f}% of idle); anonymous "
               f"{final_anon / 1024:.1f} MiB ({(final_anon - idle_anon) * 100 / max(idle_anon, 1):+.0f}%); "
               f"peak {peak[0] / 1024:.1f} MiB")
+        if args.inspect:
+            inspect(stack.pid, "after")
     finally:
         stack.terminate()
         stack.wait(timeout=30)

@@ -26,4 +26,11 @@ fn server_key(v: &str) -> Result<(), String> {
 pub const SERVICE: &[Var] = &[s::AUTH_SVC_ADDR, s::CONTACT_SVC_URL, s::ACCOUNT_SVC_URL];
 
 /// Everything the `auth-svc` binary reads.
-pub const ALL: &[&[Var]] = &[SERVICE, TOKENS, s::STORAGE, s::CALLER, s::TRUST, s::OPERATIONS];
+pub const ALL: &[&[Var]] = &[
+    SERVICE,
+    TOKENS,
+    s::STORAGE,
+    s::CALLER,
+    s::TRUST,
+    s::OPERATIONS,
+];

@@ -76,7 +76,10 @@ impl From<Error> for Status {
                     Code::FailedPrecondition,
                     message,
                     reason_code,
-                    HashMap::from([(key::CODE.to_owned(), code), (key::REASON.to_owned(), reason)]),
+                    HashMap::from([
+                        (key::CODE.to_owned(), code),
+                        (key::REASON.to_owned(), reason),
+                    ]),
                 )
             }
             Error::Unavailable => {

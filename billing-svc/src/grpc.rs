@@ -161,65 +161,15 @@ impl pb::billing_service_server::BillingService for BillingApi {
     }
 }
 
-/// The deepest `skip` a list takes, as at the gateway: deeper pages are
-/// walked with `after`, whose cost does not grow with depth.
-const MAX_SKIP: i64 = 10_000;
-
-/// A list request's paging, parsed.
-struct Page<C> {
+/// A list request's paging ([`platform::paging::Page`]) with its cursor
+/// read by `cursor`; every violation is named at once.
+fn page<C>(
     skip: i64,
-    /// One more than asked: a row beyond the page says another follows.
-    fetch: i64,
     take: i64,
-    /// Where the previous page ended; `None` for the first.
-    after: Option<C>,
-}
-
-impl<C> Page<C> {
-    /// `skip` 0..=[`MAX_SKIP`], `take` 1..=1000 (0: the default 100) and
-    /// `after` (empty, or a cursor `cursor` parses); every violation is
-    /// named at once.
-    fn parse(
-        skip: i64,
-        take: i64,
-        after: &str,
-        cursor: impl FnOnce(&str) -> Result<C, String>,
-    ) -> Result<Self, Error> {
-        let take = if take == 0 { 100 } else { take };
-        let mut v = Violations::new();
-        if skip < 0 {
-            v.add("skip", "must not be negative");
-        } else if skip > MAX_SKIP {
-            v.add(
-                "skip",
-                format!("must be at most {MAX_SKIP}; walk deeper with after"),
-            );
-        }
-        if !(1..=1000).contains(&take) {
-            v.add("take", "must be between 1 and 1000");
-        }
-        let after = if after.is_empty() {
-            None
-        } else {
-            v.check("after", cursor(after))
-        };
-        if v.is_empty() {
-            Ok(Self {
-                skip,
-                fetch: take + 1,
-                take,
-                after,
-            })
-        } else {
-            Err(Error::Invalid(v.into_vec()))
-        }
-    }
-
-    /// Cuts the rows fetched to the page; its last row when more follow
-    /// (the one the next page's cursor names).
-    fn cut<'r, T>(&self, rows: &'r mut Vec<T>) -> Option<&'r T> {
-        let more = rows.len() as i64 > self.take;
-        rows.truncate(self.take as usize);
-        rows.last().filter(|_| more)
-    }
+    after: &str,
+    cursor: impl FnOnce(&str) -> Result<C, String>,
+) -> Result<(platform::paging::Page, Option<C>), Error> {
+    let mut v = Violations::new();
+    platform::paging::Page::parse_typed(&mut v, skip, take, after, cursor)
+        .ok_or_else(|| Error::Invalid(v.into_vec()))
 }

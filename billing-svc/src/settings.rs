@@ -13,4 +13,11 @@ pub const CLOSING: &[Var] = &[Var::new(
 pub const SERVICE: &[Var] = &[s::BILLING_SVC_ADDR, s::ACCOUNT_SVC_URL];
 
 /// Everything the `billing-svc` binary reads.
-pub const ALL: &[&[Var]] = &[SERVICE, CLOSING, s::STORAGE, s::CALLER, s::TRUST, s::OPERATIONS];
+pub const ALL: &[&[Var]] = &[
+    SERVICE,
+    CLOSING,
+    s::STORAGE,
+    s::CALLER,
+    s::TRUST,
+    s::OPERATIONS,
+];

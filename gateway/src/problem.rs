@@ -7,8 +7,8 @@ use std::collections::HashMap;
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
 use proto::reason::{self, key};
+use serde::Serialize;
 use tonic::Code;
 use utoipa::ToSchema;
 

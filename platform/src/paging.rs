@@ -80,6 +80,25 @@ impl Page {
         after: &str,
         is_cursor: impl Fn(&str) -> bool,
     ) -> Option<Self> {
+        Self::parse_typed(v, skip, take, after, |a| {
+            if is_cursor(a) {
+                Ok(())
+            } else {
+                Err("is not a cursor this API issued".into())
+            }
+        })
+        .map(|(page, _)| page)
+    }
+
+    /// As [`Page::parse`], for a cursor with a shape of its own (an
+    /// invoice's period and id): `cursor` reads it or says why not.
+    pub fn parse_typed<C>(
+        v: &mut Violations,
+        skip: i64,
+        take: i64,
+        after: &str,
+        cursor: impl FnOnce(&str) -> Result<C, String>,
+    ) -> Option<(Self, Option<C>)> {
         let mut problems: Vec<(&str, String)> = Vec::new();
         if skip < 0 {
             problems.push(("skip", "must not be negative".into()));
@@ -93,17 +112,30 @@ impl Page {
         if !(1..=MAX_TAKE).contains(&take) {
             problems.push(("take", format!("must be between 1 and {MAX_TAKE}")));
         }
-        if !after.is_empty() && !is_cursor(after) {
-            problems.push(("after", "is not a cursor this API issued".into()));
-        }
+        let typed = if after.is_empty() {
+            None
+        } else {
+            match cursor(after) {
+                Ok(c) => Some(c),
+                Err(problem) => {
+                    problems.push(("after", problem));
+                    None
+                }
+            }
+        };
         let fine = problems.is_empty();
         for (field, problem) in problems {
             v.add(field, problem);
         }
-        fine.then(|| Self {
-            skip,
-            take,
-            after: after.to_owned(),
+        fine.then(|| {
+            (
+                Self {
+                    skip,
+                    take,
+                    after: after.to_owned(),
+                },
+                typed,
+            )
         })
     }
 
@@ -124,12 +156,17 @@ impl Page {
     /// more tells that another page follows) are `rows`, which it cuts to
     /// `take`: the last id shown, or empty when nothing follows.
     pub fn cut<T>(&self, rows: &mut Vec<T>, id: impl Fn(&T) -> &str) -> String {
+        self.last(rows)
+            .map(|r| id(r).to_owned())
+            .unwrap_or_default()
+    }
+
+    /// Cuts `rows` (fetched `take + 1`) to the page; its last row when more
+    /// follow, the one the next page's cursor names.
+    pub fn last<'r, T>(&self, rows: &'r mut Vec<T>) -> Option<&'r T> {
         let more = rows.len() as i64 > self.take;
         rows.truncate(usize::try_from(self.take).unwrap_or(usize::MAX));
-        match rows.last() {
-            Some(last) if more => id(last).to_owned(),
-            _ => String::new(),
-        }
+        rows.last().filter(|_| more)
     }
 }
 

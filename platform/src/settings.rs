@@ -94,7 +94,10 @@ pub fn help(binary: &str, about: &str, lists: &[&[Var]]) -> String {
         } else {
             v.default
         };
-        out.push_str(&format!("  {:<30} [{default}]\n      {}\n", v.name, v.about));
+        out.push_str(&format!(
+            "  {:<30} [{default}]\n      {}\n",
+            v.name, v.about
+        ));
     }
     out
 }
@@ -253,12 +256,7 @@ pub const TRUST: &[Var] = &[Var::new(
 
 /// Logs, metrics, traces and shutdown.
 pub const OPERATIONS: &[Var] = &[
-    Var::new(
-        "LOG_FORMAT",
-        "text",
-        log_format,
-        "json for JSON log lines.",
-    ),
+    Var::new("LOG_FORMAT", "text", log_format, "json for JSON log lines."),
     Var::new("RUST_LOG", "info", any, "Log filter."),
     Var::new(
         "METRICS_ADDR",
@@ -278,7 +276,12 @@ pub const OPERATIONS: &[Var] = &[
         http_url,
         "Export traces over OTLP/gRPC; unset = no OpenTelemetry.",
     ),
-    Var::new("OTEL_SERVICE_NAME", "the binary's name", any, "Trace resource name."),
+    Var::new(
+        "OTEL_SERVICE_NAME",
+        "the binary's name",
+        any,
+        "Trace resource name.",
+    ),
     Var::new(
         "OTEL_RESOURCE_ATTRIBUTES",
         "",
@@ -301,7 +304,12 @@ pub const OPERATIONS: &[Var] = &[
 
 /// Where a service finds a peer: `{NAME}_SVC_URL`.
 pub const fn peer_url(name: &'static str, default: &'static str) -> Var {
-    Var::new(name, default, http_url, "Where this process finds that service.")
+    Var::new(
+        name,
+        default,
+        http_url,
+        "Where this process finds that service.",
+    )
 }
 
 pub const ACCOUNT_SVC_URL: Var = peer_url("ACCOUNT_SVC_URL", "http://127.0.0.1:50051");
@@ -311,7 +319,12 @@ pub const AUTH_SVC_URL: Var = peer_url("AUTH_SVC_URL", "http://127.0.0.1:50054")
 
 /// Where a service listens: `{NAME}_SVC_ADDR`.
 pub const fn listen(name: &'static str, default: &'static str) -> Var {
-    Var::new(name, default, listen_addr, "Where this service's gRPC server listens.")
+    Var::new(
+        name,
+        default,
+        listen_addr,
+        "Where this service's gRPC server listens.",
+    )
 }
 
 pub const ACCOUNT_SVC_ADDR: Var = listen("ACCOUNT_SVC_ADDR", "127.0.0.1:50051");
@@ -358,7 +371,11 @@ mod tests {
     #[test]
     fn unset_and_good_values_pass() {
         check(&[LIST], env(&[])).expect("unset");
-        check(&[LIST], env(&[("TIMEOUT", "300"), ("ADDR", "0.0.0.0:8080")])).expect("good");
+        check(
+            &[LIST],
+            env(&[("TIMEOUT", "300"), ("ADDR", "0.0.0.0:8080")]),
+        )
+        .expect("good");
         check(&[LIST], env(&[("ADDR", "8080")])).expect_err("no host");
         check(&[LIST], env(&[("TIMEOUT", "0")])).expect_err("below the range");
     }

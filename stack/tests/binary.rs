@@ -335,7 +335,10 @@ fn documented() -> std::collections::BTreeSet<String> {
         .take_while(|l| l.starts_with('|'))
         .filter_map(|row| row.split('|').nth(1))
         .flat_map(|cell| cell.split('`').skip(1).step_by(2).map(str::to_owned))
-        .filter(|name| name.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_'))
+        .filter(|name| {
+            name.bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+        })
         .collect()
 }
 
@@ -373,7 +376,8 @@ fn help_lists_the_variables_and_a_bad_value_stops_the_start_naming_it() {
     assert!(!bad.status.success(), "started with bad values");
     let stderr = String::from_utf8(bad.stderr).unwrap();
     assert!(
-        stderr.contains("REQUEST_TIMEOUT_SECONDS: must be a whole number from 1 to 300, got \"abc\"")
+        stderr
+            .contains("REQUEST_TIMEOUT_SECONDS: must be a whole number from 1 to 300, got \"abc\"")
             && stderr.contains("TOKEN_TTL_SECONDS"),
         "{stderr}"
     );

@@ -6,7 +6,7 @@ use platform::status::Violations;
 use proto::billing::v1 as pb;
 use tonic::Request;
 
-use super::{BillingApi, Page};
+use super::{BillingApi, page};
 use crate::domain::money;
 use crate::error::Error;
 use crate::store::credit::{self as store, Allocation, Entry, Refusal, Source};
@@ -44,7 +44,7 @@ impl BillingApi {
         let ctx = CallContext::from_request(&req)?;
         let r = req.into_inner();
         // The cursor is the last entry id seen: any id this platform issues.
-        let page = Page::parse(r.skip, r.take, &r.after, |after| {
+        let (page, after) = page(r.skip, r.take, &r.after, |after| {
             if platform::id::is_id(after) {
                 Ok(after.to_owned())
             } else {
@@ -66,13 +66,13 @@ impl BillingApi {
         let mut entries = store::ledger(
             db,
             &c.customer_id,
-            page.after.as_deref().unwrap_or_default(),
-            page.skip,
-            page.fetch,
+            after.as_deref().unwrap_or_default(),
+            page.skip(),
+            page.take() + 1,
         )
         .await?;
         let next_cursor = page
-            .cut(&mut entries)
+            .last(&mut entries)
             .map(|e| e.entry_id.clone())
             .unwrap_or_default();
         Ok(pb::Credits {

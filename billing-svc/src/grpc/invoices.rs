@@ -5,7 +5,7 @@ use proto::billing::v1 as pb;
 use time::OffsetDateTime;
 use tonic::Request;
 
-use super::{BillingApi, Page};
+use super::{BillingApi, page};
 use crate::closing::close_period;
 use crate::domain::invoice::{InvoiceCursor, Period};
 use crate::error::Error;
@@ -86,7 +86,7 @@ impl BillingApi {
     ) -> Result<pb::ListInvoicesResponse, Error> {
         let ctx = CallContext::from_request(&req)?;
         let r = req.into_inner();
-        let page = Page::parse(r.skip, r.take, &r.after, InvoiceCursor::parse)?;
+        let (page, after) = page(r.skip, r.take, &r.after, InvoiceCursor::parse)?;
         let c = self.customer(&ctx, &r.customer_id).await?;
         let db = &self.state.db;
         let total = platform::paging::total(
@@ -99,13 +99,13 @@ impl BillingApi {
         let mut rows = store::page(
             db,
             &c.customer_id,
-            page.after.as_ref(),
-            page.skip,
-            page.fetch,
+            after.as_ref(),
+            page.skip(),
+            page.take() + 1,
         )
         .await?;
         let next_cursor = page
-            .cut(&mut rows)
+            .last(&mut rows)
             .map(cursor_of)
             .transpose()?
             .unwrap_or_default();

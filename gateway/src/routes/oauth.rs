@@ -103,7 +103,8 @@ impl From<tonic::Status> for OAuthFailure {
         match s.code() {
             tonic::Code::Unauthenticated => Self::invalid_client(),
             tonic::Code::InvalidArgument
-                if platform::status::reason(&s).is_some_and(|(r, _)| r == proto::reason::INVALID_SCOPE) =>
+                if platform::status::reason(&s)
+                    .is_some_and(|(r, _)| r == proto::reason::INVALID_SCOPE) =>
             {
                 Self::Error(
                     StatusCode::BAD_REQUEST,

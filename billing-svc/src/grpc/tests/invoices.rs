@@ -2,6 +2,7 @@
 //! paging parameters every list names when refused.
 
 use super::*;
+use platform::paging::MAX_SKIP;
 
 #[tokio::test]
 async fn invoices_walked_with_after_meet_each_period_once_newest_first() {
