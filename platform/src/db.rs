@@ -260,12 +260,7 @@ mod tests {
         // An older install's loose modes are tightened too.
         std::fs::create_dir_all(&dir).expect("dir");
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-        let storage = Storage {
-            data_dir: dir.clone(),
-            database_url: None,
-            schema_prefix: String::new(),
-            redis_url: None,
-        };
+        let storage = crate::testing::sqlite(&dir);
         let _db = Db::open(&storage, "t", &[]).await.expect("open");
         let mode =
             |p: &std::path::Path| std::fs::metadata(p).expect("stat").permissions().mode() & 0o777;
@@ -277,12 +272,7 @@ mod tests {
     #[tokio::test]
     async fn sqlite_reads_numbered_placeholders_in_any_order_and_migrations_apply_once() {
         let dir = std::env::temp_dir().join(format!("platform-db-{}", crate::id::new_id()));
-        let storage = Storage {
-            data_dir: dir.clone(),
-            database_url: None,
-            schema_prefix: String::new(),
-            redis_url: None,
-        };
+        let storage = crate::testing::sqlite(&dir);
         let migrations = [Migration {
             version: 1,
             description: "t",

@@ -260,6 +260,20 @@ pub async fn note_resource(db: &Db, key: &Key, resource_id: &str) -> Result<(), 
     Ok(())
 }
 
+/// [`complete`] in a transaction of its own: for a request that finished
+/// without writing anything under `key` itself (a retry that found what its
+/// first attempt made, an answer kept apart from the create), so the key is
+/// finished rather than left running.
+pub async fn keep<M: Message>(
+    db: &crate::db::Db,
+    key: &Key,
+    answer: &M,
+) -> Result<(), sqlx::Error> {
+    let mut tx = db.pool.begin().await?;
+    complete(&mut tx, key, answer).await?;
+    tx.commit().await
+}
+
 /// Keeps the answer, inside the transaction that creates what it answers.
 pub async fn complete<M: Message>(
     tx: &mut Transaction<'_, Any>,
@@ -366,12 +380,7 @@ mod tests {
 
     async fn db() -> (Db, std::path::PathBuf) {
         let dir = std::env::temp_dir().join(format!("idem-{}", crate::id::new_id()));
-        let storage = crate::config::Storage {
-            data_dir: dir.clone(),
-            database_url: None,
-            schema_prefix: String::new(),
-            redis_url: None,
-        };
+        let storage = crate::testing::sqlite(&dir);
         let db = Db::open(
             &storage,
             "idem",

@@ -28,4 +28,6 @@ pub mod settings;
 pub mod shutdown;
 pub mod status;
 pub mod telemetry;
+#[cfg(any(test, feature = "test-support"))]
+pub mod testing;
 pub mod text;

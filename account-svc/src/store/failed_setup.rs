@@ -267,15 +267,9 @@ pub async fn stuck(db: &Db, before: &str) -> Result<Vec<FailedSetupRow>, Error> 
 mod tests {
     use super::*;
 
-    async fn db() -> (Db, tempfile::TempDir) {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let storage = platform::config::Storage {
-            data_dir: dir.path().to_path_buf(),
-            database_url: None,
-            schema_prefix: String::new(),
-            redis_url: None,
-        };
-        let db = Db::open(&storage, "account", crate::MIGRATIONS)
+    async fn db() -> (Db, platform::testing::Scratch) {
+        let dir = platform::testing::Scratch::new();
+        let db = Db::open(&dir.sqlite(), "account", crate::MIGRATIONS)
             .await
             .expect("db");
         (db, dir)

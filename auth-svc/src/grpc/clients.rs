@@ -3,7 +3,6 @@
 //! secrets rotated.
 
 use platform::context::CallContext;
-use platform::db::Db;
 use platform::idempotency::{self, Key};
 use platform::paging::{self, Page};
 use platform::status::Violations;
@@ -29,14 +28,6 @@ const CLIENTS: &str = "clients";
 /// chosen ids are not platform ids).
 fn is_client_cursor(s: &str) -> bool {
     ClientId::parse(s).is_ok()
-}
-
-/// Keeps `answer` under `key` apart from the create (see create_internal).
-async fn keep(db: &Db, key: &Key, answer: &pb::CreateClientResponse) -> Result<(), Error> {
-    let mut tx = db.pool.begin().await?;
-    idempotency::complete(&mut tx, key, answer).await?;
-    tx.commit().await?;
-    Ok(())
 }
 
 /// CreateClient's answer as kept under an Idempotency-Key: everything but
@@ -171,7 +162,9 @@ impl AuthApi {
                 // statements: a crash in between only leaves the key to go
                 // stale, and a retry converges on the same client.
                 if let Some(key) = key {
-                    keep(&self.state.db, key, &kept_answer(&row)).await?;
+                    idempotency::keep(&self.state.db, key, &kept_answer(&row))
+                        .await
+                        .map_err(Error::from)?;
                 }
                 Ok((row, secret))
             }

@@ -2,7 +2,6 @@
 //! customer's.
 
 use platform::context::CallContext;
-use platform::db::Db;
 use platform::idempotency::{self, Key};
 use platform::paging;
 use platform::status::Violations;
@@ -201,16 +200,6 @@ fn present<T>(
     value.and_then(|value| v.check(field, parse(value)))
 }
 
-/// Keeps `answer` under `key` when the request created nothing itself (a
-/// retry under the caller's own id found what its first attempt made), so
-/// the key is finished rather than left running.
-async fn keep(db: &Db, key: &Key, answer: &pb::Contact) -> Result<(), Error> {
-    let mut tx = db.pool.begin().await?;
-    idempotency::complete(&mut tx, key, answer).await?;
-    tx.commit().await?;
-    Ok(())
-}
-
 impl ContactApi {
     pub(super) async fn create(
         &self,
@@ -273,7 +262,9 @@ impl ContactApi {
             self.contacts_changed(&r.customer_id).await;
             let answer = self.seen_from(&contact_id, r.customer_id).await?;
             if let Some(key) = &key {
-                keep(&self.state.db, key, &answer).await?;
+                idempotency::keep(&self.state.db, key, &answer)
+                    .await
+                    .map_err(Error::from)?;
             }
             return Ok(answer);
         }

@@ -29,14 +29,9 @@ use crate::{State, recovery};
 
 /// A fresh SQLite file per test; the peers are lazy channels to a port
 /// nothing listens on, since the calls tested here never reach them.
-async fn api() -> (AccountApi, tempfile::TempDir) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let storage = platform::config::Storage {
-        data_dir: dir.path().to_path_buf(),
-        database_url: None,
-        schema_prefix: String::new(),
-        redis_url: None,
-    };
+async fn api() -> (AccountApi, platform::testing::Scratch) {
+    let dir = platform::testing::Scratch::new();
+    let storage = dir.sqlite();
     let peers = crate::Peers::connect(
         "http://127.0.0.1:1",
         "http://127.0.0.1:1",

@@ -25,27 +25,10 @@ use crate::store::client::{self, ListFilter, NewClient, Visible};
 use crate::store::token::{self, NewToken};
 
 /// A data directory of its own, removed when the test ends.
-struct TempDir(std::path::PathBuf);
-
-impl TempDir {
-    fn new() -> Self {
-        Self(std::env::temp_dir().join(format!("auth-svc-{}", platform::id::new_id())))
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+type TempDir = platform::testing::Scratch;
 
 fn storage(dir: &TempDir) -> Storage {
-    Storage {
-        data_dir: dir.0.clone(),
-        database_url: None,
-        schema_prefix: String::new(),
-        redis_url: None,
-    }
+    dir.sqlite()
 }
 
 /// A state on its own SQLite file, with contact-svc and account-svc

@@ -35,12 +35,7 @@ async fn api() -> TestApi {
 /// An API whose account-svc answers on `accounts`.
 async fn api_with(accounts: tonic::transport::Channel) -> TestApi {
     let dir = std::env::temp_dir().join(format!("billing-svc-{}", platform::id::new_id()));
-    let storage = platform::config::Storage {
-        data_dir: dir.clone(),
-        database_url: None,
-        schema_prefix: String::new(),
-        redis_url: None,
-    };
+    let storage = platform::testing::sqlite(&dir);
     let accounts = proto::account::v1::account_service_client::AccountServiceClient::new(
         platform::grpc::Traced::new(accounts, platform::fake_peer::caller()),
     );

@@ -11,7 +11,6 @@ mod roles;
 
 use std::collections::HashMap;
 
-use platform::config::Storage;
 use platform::status::field_violations;
 use proto::contact::v1::contact_service_server::ContactService as _;
 use tonic::Code;
@@ -26,21 +25,7 @@ async fn api_with(
     accounts: tonic::transport::Channel,
     auth: tonic::transport::Channel,
 ) -> ContactApi {
-    let database_url = std::env::var("DATABASE_URL")
-        .ok()
-        .filter(|url| url.starts_with("postgres"));
-    // The random tail of the id: its head is the time, which two
-    // tests starting in the same millisecond would share.
-    let schema_prefix = match database_url {
-        Some(_) => format!("t{}_", &platform::id::new_id()[20..]),
-        None => String::new(),
-    };
-    let storage = Storage {
-        data_dir: dir.to_path_buf(),
-        database_url,
-        schema_prefix,
-        redis_url: None,
-    };
+    let storage = platform::testing::storage(dir);
     let peers = crate::behalf::Peers {
         accounts: proto::account::v1::account_service_client::AccountServiceClient::new(
             platform::grpc::Traced::new(accounts, platform::fake_peer::caller()),
