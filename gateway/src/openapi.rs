@@ -53,6 +53,7 @@ pub fn document(
         "basic",
         SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Basic).build()),
     );
+    document_common_problems(&mut doc);
     document_oauth2(&mut doc);
     document_rate_limit(&mut doc);
     document_idempotency(&mut doc);
@@ -102,6 +103,56 @@ fn document_oauth2(doc: &mut utoipa::openapi::OpenApi) {
                  Ask for fewer scopes to narrow a token; by default it gets what its roles allow.",
             )),
         );
+}
+
+/// The problems (almost) every operation may answer, added here rather
+/// than written on each: 401 on every operation that takes a bearer token,
+/// 503 on every one but the liveness probe (which answers without asking a
+/// service). An operation that says more (a 503 "nothing changed") keeps
+/// its own.
+fn document_common_problems(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    let problem = |description: &str| {
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                "application/problem+json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("Problem")))
+                    .build(),
+            )
+            .build()
+    };
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let live = path == "/health/live";
+        for op in [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.head,
+            &mut item.patch,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let bearer = op.security.as_ref().is_some_and(|requirements| {
+                requirements
+                    .iter()
+                    .filter_map(|r| serde_json::to_value(r).ok())
+                    .any(|v| v.get("bearer").is_some())
+            });
+            let r = &mut op.responses.responses;
+            if bearer {
+                r.entry("401".to_owned())
+                    .or_insert_with(|| problem("No or bad token").into());
+            }
+            if !live {
+                r.entry("503".to_owned())
+                    .or_insert_with(|| problem("A service is down").into());
+            }
+        }
+    }
 }
 
 /// Every POST that creates (answers 201) takes an `Idempotency-Key`

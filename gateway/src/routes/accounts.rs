@@ -142,9 +142,7 @@ pub struct ListQuery {
     responses(
         (status = 200, description = "A page of accounts", body = AccountPage),
         (status = 400, description = "Bad filter or paging", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks accounts:read", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "A service is down", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = ["accounts:read"])))]
 pub async fn list_accounts(
@@ -481,7 +479,6 @@ pub fn v1_field(field: &str) -> String {
     responses(
         (status = 201, description = "Created", body = AccountGet),
         (status = 400, description = "Bad input; `errors` names each field", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks accounts:write", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "User name or login taken, or card declined (`code`, `reason`)", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
@@ -509,10 +506,8 @@ pub async fn create_account(
     params(("customerID" = String, Path, description = "The customer's id")),
     responses(
         (status = 200, description = "The customer", body = AccountGet),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks accounts:read", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such customer below the caller", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "A service is down", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = ["accounts:read"])))]
 pub async fn get_account(
@@ -592,7 +587,6 @@ pub struct DeleteQuery {
     responses(
         (status = 204, description = "Deleted"),
         (status = 400, description = "No reason, or one too long", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks accounts:write", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such customer below the caller", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "A partner that still has customers, or the caller's own partner", body = Problem, content_type = "application/problem+json"),

@@ -105,9 +105,7 @@ pub struct AccountPageV2 {
     responses(
         (status = 200, description = "A page of accounts", body = AccountPageV2),
         (status = 400, description = "Bad filter or paging", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks accounts:read", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "A service is down", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = ["accounts:read"])))]
 pub async fn list_accounts_v2(
@@ -131,10 +129,8 @@ pub async fn list_accounts_v2(
     params(("customerID" = String, Path, description = "The customer's id")),
     responses(
         (status = 200, description = "The customer", body = AccountGetV2),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks accounts:read", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such customer below the caller", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "A service is down", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = ["accounts:read"])))]
 pub async fn get_account_v2(
@@ -433,7 +429,6 @@ impl AccountCreateV2 {
     responses(
         (status = 201, description = "Created", body = AccountGetV2),
         (status = 400, description = "Bad input; `errors` names each field", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks accounts:write", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "User name or login taken; card declined (`code`, `reason`); failed setup (`failedSetupID`)", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),

@@ -142,10 +142,8 @@ fn admit(caller: &Caller, permission: &'static str, customer_id: &str) -> Result
     params(("customerID" = String, Path, description = "The customer's id (an account or a partner)")),
     responses(
         (status = 200, description = "The billing information", body = BillingInfo),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks billing:read", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such customer below the caller", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "A service is down", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = ["billing:read"])))]
 pub async fn get_billing(
@@ -177,11 +175,9 @@ pub async fn get_billing(
     responses(
         (status = 200, description = "The billing information now", body = BillingInfo),
         (status = 400, description = "Bad input (or `creditCard` without a card on file); `errors` names each field", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks billing:write", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such customer below the caller", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "A service is down", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = ["billing:write"])))]
 pub async fn put_billing(
@@ -219,7 +215,6 @@ pub async fn put_billing(
     responses(
         (status = 200, description = "The billing information now", body = BillingInfo),
         (status = 400, description = "Bad card; `errors` names each field", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks billing:write", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such customer below the caller", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The card was declined, is blacklisted or failed fraud screening (`code`, `reason`)", body = Problem, content_type = "application/problem+json"),
@@ -307,10 +302,8 @@ pub struct UsageReport {
     responses(
         (status = 200, description = "The usage report", body = UsageReport),
         (status = 400, description = "Bad `from`, `to` or `groupBy`", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks billing:read", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such customer below the caller", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "A service is down", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = ["billing:read"])))]
 pub async fn usage_report(
@@ -481,10 +474,8 @@ pub struct InvoiceQuery {
     responses(
         (status = 200, description = "A page of invoices", body = InvoicePage),
         (status = 400, description = "Bad paging", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks billing:read", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such customer below the caller", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "A service is down", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = ["billing:read"])))]
 pub async fn list_invoices(
@@ -523,10 +514,8 @@ pub async fn list_invoices(
     params(("customerID" = String, Path, description = "The customer's id (an account or a partner)"), ("invoiceID" = String, Path, description = "The invoice's id")),
     responses(
         (status = 200, description = "The invoice", body = Invoice),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks billing:read", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such invoice of a customer below the caller", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "A service is down", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = ["billing:read"])))]
 pub async fn get_invoice(
@@ -650,10 +639,8 @@ pub struct LedgerQuery {
     responses(
         (status = 200, description = "The balance and a page of the ledger", body = Credits),
         (status = 400, description = "Bad paging", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks billing:read", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such customer below the caller", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "A service is down", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = ["billing:read"])))]
 pub async fn get_credits(
@@ -737,7 +724,6 @@ pub struct CreditAllocated {
     responses(
         (status = 201, description = "Allocated", body = CreditAllocated),
         (status = 400, description = "Bad `amount`, `currency` or `note`", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 402, description = "The parent's balance is short (`balance`, `currency`)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks billing:write", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such customer below the caller", body = Problem, content_type = "application/problem+json"),

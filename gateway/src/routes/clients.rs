@@ -120,9 +120,7 @@ pub struct ClientQuery {
     responses(
         (status = 200, description = "A page of clients", body = ClientPage),
         (status = 400, description = "Bad paging or cursor", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks clients:manage-own and clients:manage-all", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "A service is down", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = ["clients:manage-own"])))]
 pub async fn list_clients(
@@ -177,12 +175,10 @@ pub struct ClientCreate {
     responses(
         (status = 201, description = "Created; `clientSecret` is shown only here", body = ClientWithSecret),
         (status = 400, description = "Bad input", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Missing permission, another contact without clients:manage-all, or API access not approved", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such contact below the caller", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The contact may not hold API clients", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "A service is down", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = ["clients:manage-own"])))]
 pub async fn create_client(
@@ -211,10 +207,8 @@ pub async fn create_client(
     params(("clientID" = String, Path, description = "The client's id")),
     responses(
         (status = 200, description = "The client", body = Client),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks clients:manage-own and clients:manage-all", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such client the caller may manage", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "A service is down", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = ["clients:manage-own"])))]
 pub async fn get_client(
@@ -237,10 +231,8 @@ pub async fn get_client(
     params(("clientID" = String, Path, description = "The client's id")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks clients:manage-own and clients:manage-all", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such client the caller may manage", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "A service is down", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = ["clients:manage-own"])))]
 pub async fn delete_client(
@@ -278,11 +270,9 @@ pub struct Rotation {
     responses(
         (status = 200, description = "The new secret, shown only here", body = ClientWithSecret),
         (status = 400, description = "Bad grace period", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks clients:manage-own and clients:manage-all", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such client the caller may manage", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "A service is down", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = ["clients:manage-own"])))]
 pub async fn rotate_secret(

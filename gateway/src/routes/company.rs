@@ -211,10 +211,8 @@ async fn update(
     params(("customerID" = String, Path, description = "The customer's id")),
     responses(
         (status = 200, description = "The company", body = CompanyViewV1),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks accounts:read", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such customer below the caller", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "A service is down", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = ["accounts:read"])))]
 pub async fn get_company_v1(
@@ -232,11 +230,9 @@ pub async fn get_company_v1(
     responses(
         (status = 200, description = "The company now", body = CompanyViewV1),
         (status = 400, description = "Bad input; `errors` names each field", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks accounts:write", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such customer below the caller", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "A service is down", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = ["accounts:write"])))]
 pub async fn put_company_v1(
@@ -272,10 +268,8 @@ pub async fn put_company_v1(
     params(("customerID" = String, Path, description = "The customer's id")),
     responses(
         (status = 200, description = "The company", body = CompanyViewV2),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks accounts:read", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such customer below the caller", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "A service is down", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = ["accounts:read"])))]
 pub async fn get_company_v2(
@@ -294,11 +288,9 @@ pub async fn get_company_v2(
     responses(
         (status = 200, description = "The company now", body = CompanyViewV2),
         (status = 400, description = "Bad input; `errors` names each field", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks accounts:write", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such customer below the caller", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "A service is down", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = ["accounts:write"])))]
 pub async fn put_company_v2(
@@ -385,10 +377,8 @@ pub struct AddressValidation {
     responses(
         (status = 200, description = "The verdict", body = AddressValidation),
         (status = 400, description = "The body is not an address", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks accounts:read", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "A service is down", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = ["accounts:read"])))]
 pub async fn valid_address(

@@ -201,10 +201,8 @@ async fn list(
     responses(
         (status = 200, description = "A page of contacts", body = ContactPage),
         (status = 400, description = "Bad paging or cursor", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks contacts:read", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such customer below the caller", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "A service is down", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = ["contacts:read"])))]
 pub async fn list_contacts_v1(
@@ -229,10 +227,8 @@ pub async fn list_contacts_v1(
     responses(
         (status = 200, description = "A page of contacts", body = ContactPageV2),
         (status = 400, description = "Bad paging or cursor", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks contacts:read", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such customer below the caller", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "A service is down", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = ["contacts:read"])))]
 pub async fn list_contacts_v2(
@@ -325,13 +321,11 @@ async fn create(
     responses(
         (status = 201, description = "Created", body = ContactGet),
         (status = 400, description = "Bad input; `errors` names each field", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 402, description = "The account's Iam_usersMax allows no more users", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks contacts:write", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such customer below the caller", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The login is taken", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "A service is down", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = ["contacts:write"])))]
 pub async fn create_contact_v1(
@@ -352,13 +346,11 @@ pub async fn create_contact_v1(
     responses(
         (status = 201, description = "Created", body = ContactGetV2),
         (status = 400, description = "Bad input; `errors` names each field", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 402, description = "The account's Iam_usersMax allows no more users", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks contacts:write", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such customer below the caller", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The login is taken", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "A service is down", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = ["contacts:write"])))]
 pub async fn create_contact_v2(
@@ -396,10 +388,8 @@ async fn fetch(
     params(("customerID" = String, Path, description = "The customer's id"), ("contactID" = String, Path, description = "The contact's id")),
     responses(
         (status = 200, description = "The contact", body = ContactGet),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks contacts:read", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such contact on a customer below the caller", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "A service is down", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = ["contacts:read"])))]
 pub async fn get_contact_v1(
@@ -419,10 +409,8 @@ pub async fn get_contact_v1(
     params(("customerID" = String, Path, description = "The customer's id"), ("contactID" = String, Path, description = "The contact's id")),
     responses(
         (status = 200, description = "The contact", body = ContactGetV2),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks contacts:read", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such contact on a customer below the caller", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "A service is down", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = ["contacts:read"])))]
 pub async fn get_contact_v2(
@@ -506,12 +494,10 @@ async fn update(
     responses(
         (status = 200, description = "The contact now", body = ContactGet),
         (status = 400, description = "Bad input; `errors` names each field", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks contacts:write", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such contact on a customer below the caller", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The roles would take the owner role from the customer's last owner", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "A service is down", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = ["contacts:write"])))]
 pub async fn put_contact_v1(
@@ -536,12 +522,10 @@ pub async fn put_contact_v1(
     responses(
         (status = 200, description = "The contact now", body = ContactGetV2),
         (status = 400, description = "Bad input; `errors` names each field", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks contacts:write", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such contact on a customer below the caller", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The roles would take the owner role from the customer's last owner", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "A service is down", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = ["contacts:write"])))]
 pub async fn put_contact_v2(
@@ -564,11 +548,9 @@ pub async fn put_contact_v2(
     params(("customerID" = String, Path, description = "The customer's id"), ("contactID" = String, Path, description = "The contact's id")),
     responses(
         (status = 204, description = "Removed"),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks contacts:write", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such contact on a customer below the caller", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The last owner of the customer", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "A service is down", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = ["contacts:write"])))]
 pub async fn delete_contact(
@@ -614,13 +596,11 @@ pub struct ContactAssign {
     responses(
         (status = 201, description = "Assigned", body = ContactGetV2),
         (status = 400, description = "Bad roles", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 402, description = "The target's Iam_usersMax allows no more users", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks contacts:write", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such contact, or a customer outside the caller's subtree", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already assigned to the target", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "A service is down", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = ["contacts:write"])))]
 pub async fn assign_contact(
@@ -673,11 +653,9 @@ pub struct PasswordChange {
     responses(
         (status = 204, description = "Changed"),
         (status = 400, description = "Wrong current password or a new one the policy refuses", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks contacts:write", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such contact below the caller", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "A service is down", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = ["contacts:write"])))]
 pub async fn change_password(

@@ -113,9 +113,7 @@ pub struct PageQuery {
     responses(
         (status = 200, description = "Failed setups", body = FailedSetupPage),
         (status = 400, description = "Bad paging", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks accounts:read", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "A service is down", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = ["accounts:read"])))]
 pub async fn list_failed_setups(
@@ -169,7 +167,6 @@ pub struct Restore {
     responses(
         (status = 201, description = "The account, created", body = AccountGetV2),
         (status = 400, description = "Bad payment or password", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks accounts:write", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such failed setup below the caller", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already restored, the name was taken since, or the card was refused again", body = Problem, content_type = "application/problem+json"),

@@ -40,10 +40,8 @@ pub struct CustomerState {
     params(("customerID" = String, Path, description = "The customer's id")),
     responses(
         (status = 200, description = "The state", body = CustomerState),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks accounts:read", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such customer below the caller", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "A service is down", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = ["accounts:read"])))]
 pub async fn get_state(
@@ -70,12 +68,10 @@ pub async fn get_state(
     responses(
         (status = 200, description = "The customer now", body = AccountGet),
         (status = 400, description = "Bad state", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks accounts:write", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such customer below the caller", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already in that state, or the caller's own partner", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "A service is down", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = ["accounts:write"])))]
 pub async fn set_state(
@@ -123,10 +119,8 @@ pub struct CustomerPlanPage {
     params(("customerID" = String, Path, description = "The customer's id")),
     responses(
         (status = 200, description = "Plans", body = CustomerPlanPage),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks accounts:read", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such customer below the caller", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "A service is down", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = ["accounts:read"])))]
 pub async fn account_plans(
@@ -175,12 +169,10 @@ pub struct PlanChange {
     responses(
         (status = 200, description = "The customer now", body = AccountGet),
         (status = 400, description = "Unknown plan", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks accounts:write", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such customer below the caller", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already on that plan, or a partner", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "A service is down", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = ["accounts:write"])))]
 pub async fn change_plan(
@@ -216,12 +208,10 @@ pub struct MsaAcceptance {
     responses(
         (status = 200, description = "The customer now", body = AccountGet),
         (status = 400, description = "`isAccepted` is not true", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks accounts:write", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such customer below the caller", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already accepted", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "A service is down", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = ["accounts:write"])))]
 pub async fn accept_msa(

@@ -174,10 +174,8 @@ async fn set(
     params(("customerID" = String, Path, description = "The customer's id (an account or a partner)")),
     responses(
         (status = 200, description = "The limits", body = LimitPage),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks limits:read", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such customer below the caller", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "A service is down", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = ["limits:read"])))]
 pub async fn list_limits(
@@ -215,7 +213,6 @@ pub async fn list_limits(
     responses(
         (status = 201, description = "The limit now", body = Limit),
         (status = 400, description = "Bad `name` or `value`; `errors` names each field", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks limits:write", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such customer below the caller", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The customer has its own value already, the value is above the parent partner's, or the caller's own customer", body = Problem, content_type = "application/problem+json"),
@@ -243,7 +240,6 @@ pub async fn create_limit(
     responses(
         (status = 200, description = "The limit now", body = Limit),
         (status = 400, description = "Bad `name` or `value`; `errors` names each field", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks limits:write", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such customer below the caller", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The value is above the parent partner's, or the caller's own customer", body = Problem, content_type = "application/problem+json"),
@@ -272,7 +268,6 @@ pub async fn put_limit(
     responses(
         (status = 200, description = "The limit now", body = Limit),
         (status = 400, description = "A name the plan lacks, or a bad `value`; `errors` names each field", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks limits:write", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such customer below the caller", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The value is above the parent partner's, or the caller's own customer", body = Problem, content_type = "application/problem+json"),
@@ -301,7 +296,6 @@ pub async fn put_named_limit(
     responses(
         (status = 200, description = "The limit now, at its default", body = Limit),
         (status = 400, description = "A name the plan lacks (`name`)", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks limits:write", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such customer below the caller", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The caller's own customer", body = Problem, content_type = "application/problem+json"),
@@ -358,10 +352,8 @@ pub struct PartnerUsage {
     params(("customerID" = String, Path, description = "The partner's id")),
     responses(
         (status = 200, description = "The partner's quota", body = PartnerUsage),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks limits:read", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such partner below the caller (an account is no partner)", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "A service is down", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = ["limits:read"])))]
 pub async fn partner_usage(

@@ -35,9 +35,7 @@ pub struct Me {
 #[utoipa::path(get, path = "/me", tag = "me",
     responses(
         (status = 200, description = "Who the token acts for", body = Me),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token is used from a network its partner does not allow", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "A service is down", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn me(caller: Caller) -> Json<Me> {

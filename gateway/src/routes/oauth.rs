@@ -294,7 +294,6 @@ pub enum GrantType {
         (status = 400, description = "RFC 6749 §5.2 error", body = OAuthError),
         (status = 401, description = "invalid_client", body = OAuthError),
         (status = 429, description = "Too many failed client authentications for this client id or address; see Retry-After", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "A service is down", body = Problem, content_type = "application/problem+json"),
     ),
     security(("basic" = [])))]
 pub async fn token(State(state): State<AppState>, req: Request) -> Result<Response, OAuthFailure> {
@@ -375,7 +374,6 @@ pub struct TokenParam {
         (status = 200, description = "Revoked (or never valid)"),
         (status = 400, description = "RFC 6749 §5.2 error", body = OAuthError),
         (status = 401, description = "invalid_client", body = OAuthError),
-        (status = 503, description = "A service is down", body = Problem, content_type = "application/problem+json"),
     ),
     security(("basic" = [])))]
 pub async fn revoke(State(state): State<AppState>, req: Request) -> Result<Response, OAuthFailure> {
@@ -438,7 +436,6 @@ pub struct Introspection {
         (status = 200, description = "Whether the token is active, and for whom", body = Introspection),
         (status = 400, description = "RFC 6749 §5.2 error", body = OAuthError),
         (status = 401, description = "invalid_client", body = OAuthError),
-        (status = 503, description = "A service is down", body = Problem, content_type = "application/problem+json"),
     ),
     security(("basic" = [])))]
 pub async fn introspect(

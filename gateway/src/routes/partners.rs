@@ -112,12 +112,10 @@ pub struct ApiAccessCreate {
     responses(
         (status = 201, description = "Filed, pending", body = ApiAccess),
         (status = 400, description = "Bad contact list", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks clients:manage-all", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such partner below the caller", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The customer is not a partner that can ask", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "A service is down", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = ["clients:manage-all"])))]
 pub async fn request_api_access(
@@ -145,10 +143,8 @@ pub async fn request_api_access(
     responses(
         (status = 200, description = "Requests", body = ApiAccessPage),
         (status = 400, description = "Bad paging", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks clients:manage-own and clients:manage-all", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such partner below the caller", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "A service is down", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = ["clients:manage-own"])))]
 pub async fn list_api_access(
@@ -205,11 +201,9 @@ async fn decide(
     params(("customerID" = String, Path, description = "The partner's id"), ("requestID" = String, Path, description = "The request's id")),
     responses(
         (status = 200, description = "Approved", body = ApiAccess),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an owner of an ancestor partner", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such partner or request", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already decided", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "A service is down", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = ["clients:manage-all"])))]
 pub async fn approve_api_access(
@@ -225,11 +219,9 @@ pub async fn approve_api_access(
     params(("customerID" = String, Path, description = "The partner's id"), ("requestID" = String, Path, description = "The request's id")),
     responses(
         (status = 200, description = "Rejected", body = ApiAccess),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an owner of an ancestor partner", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such partner or request", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already decided", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "A service is down", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = ["clients:manage-all"])))]
 pub async fn reject_api_access(
@@ -404,10 +396,8 @@ pub struct SettingsUpdate {
     params(("customerID" = String, Path, description = "The partner's id")),
     responses(
         (status = 200, description = "Settings", body = Settings),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks settings:read", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such partner below the caller", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "A service is down", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = ["settings:read"])))]
 pub async fn get_settings(
@@ -437,11 +427,9 @@ pub async fn get_settings(
     responses(
         (status = 200, description = "The settings now", body = Settings),
         (status = 400, description = "Bad input; `errors` names each field", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks settings:write", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such partner below the caller", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "A service is down", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = ["settings:write"])))]
 pub async fn put_settings(

@@ -52,9 +52,7 @@ pub struct PlanPage {
 #[utoipa::path(get, path = "/plans", tag = "plans",
     responses(
         (status = 200, description = "Every plan", body = PlanPage),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token is used from a network its partner does not allow", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "A service is down", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn list_plans(

@@ -43,9 +43,7 @@ pub struct RolePage {
 #[utoipa::path(get, path = "/roles", tag = "roles",
     responses(
         (status = 200, description = "The role catalogue", body = RolePage),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token is used from a network its partner does not allow", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "A service is down", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn list_roles(
