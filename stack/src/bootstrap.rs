@@ -59,31 +59,40 @@ fn deadline<T>(message: T) -> tonic::Request<T> {
     platform::context::CallContext::new(None, None, Some(Duration::from_secs(30))).request(message)
 }
 
+/// The root distributor, created on the first start.
+async fn root_distributor(
+    accounts: &mut AccountServiceClient<Peer>,
+) -> anyhow::Result<account::Customer> {
+    Ok(
+        match accounts
+            .get_root(deadline(account::GetRootRequest {}))
+            .await
+        {
+            Ok(r) => r.into_inner(),
+            Err(s) if s.code() == tonic::Code::NotFound => {
+                let created = accounts
+                    .create_customer(deadline(root_request()))
+                    .await
+                    .context("creating the root distributor")?
+                    .into_inner();
+                tracing::info!(
+                    customer_id = created.customer_id,
+                    "root distributor created"
+                );
+                created
+            }
+            Err(s) => return Err(s).context("looking up the root distributor"),
+        },
+    )
+}
+
 pub async fn run(
     mut accounts: AccountServiceClient<Peer>,
     mut auth_client: AuthServiceClient<Peer>,
     settings: &Settings,
     data_dir: &Path,
 ) -> anyhow::Result<Credentials> {
-    let root = match accounts
-        .get_root(deadline(account::GetRootRequest {}))
-        .await
-    {
-        Ok(r) => r.into_inner(),
-        Err(s) if s.code() == tonic::Code::NotFound => {
-            let created = accounts
-                .create_customer(deadline(root_request()))
-                .await
-                .context("creating the root distributor")?
-                .into_inner();
-            tracing::info!(
-                customer_id = created.customer_id,
-                "root distributor created"
-            );
-            created
-        }
-        Err(s) => return Err(s).context("looking up the root distributor"),
-    };
+    let root = root_distributor(&mut accounts).await?;
     let contact_id = root.owner_contact_id.clone();
     let path = data_dir.join(FILE);
     if let (Some(id), Some(secret)) = (&settings.client_id, &settings.client_secret) {

@@ -161,6 +161,96 @@ fn url(addr: SocketAddr) -> String {
     format!("http://{addr}")
 }
 
+/// A key of its own for each of the stack's components, and the trust that
+/// admits them beside the operator's `callers`.
+fn identities(
+    callers: &[(String, platform::identity::Role, Vec<u8>)],
+) -> anyhow::Result<(
+    HashMap<&'static str, platform::identity::Signer>,
+    platform::identity::Trust,
+)> {
+    let mut signers = HashMap::new();
+    let mut callers = callers.to_vec();
+    for (name, role) in COMPONENTS {
+        let (signer, _) = platform::identity::Signer::generate(name)?;
+        callers.push((name.to_owned(), role, signer.public_key()));
+        signers.insert(name, signer);
+    }
+    Ok((signers, platform::identity::Trust::new(callers)?))
+}
+
+/// Opens and migrates every service's store, each with its peers' channels
+/// signed as itself.
+async fn open_states(
+    storage: &Storage,
+    cache: &platform::cache::Cache,
+    urls: &HashMap<Svc, String>,
+    signers: &HashMap<&'static str, platform::identity::Signer>,
+) -> anyhow::Result<HashMap<Svc, ServiceState>> {
+    let signer = |name: &str| &signers[name];
+    let contacts = || -> anyhow::Result<_> {
+        Ok(
+            proto::contact::v1::contact_service_client::ContactServiceClient::new(
+                platform::grpc::peer(&urls[&Svc::Contact], signer("auth-svc"))?,
+            ),
+        )
+    };
+    let peers = account_svc::Peers::connect(
+        &urls[&Svc::Contact],
+        &urls[&Svc::Billing],
+        &urls[&Svc::Auth],
+        signer("account-svc"),
+    )?;
+    Ok(HashMap::from([
+        (
+            Svc::Account,
+            ServiceState::Account(account_svc::State::open(storage, peers, cache.clone()).await?),
+        ),
+        (
+            Svc::Contact,
+            ServiceState::Contact(
+                contact_svc::State::open(
+                    storage,
+                    contact_svc::behalf::Peers::connect(
+                        &urls[&Svc::Account],
+                        &urls[&Svc::Auth],
+                        signer("contact-svc"),
+                    )?,
+                    cache.clone(),
+                )
+                .await?,
+            ),
+        ),
+        (
+            Svc::Billing,
+            ServiceState::Billing(
+                billing_svc::State::open(
+                    storage,
+                    proto::account::v1::account_service_client::AccountServiceClient::new(
+                        platform::grpc::peer(&urls[&Svc::Account], signer("billing-svc"))?,
+                    ),
+                    cache.clone(),
+                )
+                .await?,
+            ),
+        ),
+        (
+            Svc::Auth,
+            ServiceState::Auth(
+                auth_svc::State::open(
+                    storage,
+                    cache.clone(),
+                    contacts()?,
+                    proto::account::v1::account_service_client::AccountServiceClient::new(
+                        platform::grpc::peer(&urls[&Svc::Account], signer("auth-svc"))?,
+                    ),
+                )
+                .await?,
+            ),
+        ),
+    ]))
+}
+
 impl Stack {
     /// Binds every port, opens and migrates every store, serves every
     /// service, runs the bootstrap and opens the gateway.
@@ -180,82 +270,13 @@ impl Stack {
         let gateway_addr = gateway_listener.local_addr()?;
         let urls: HashMap<Svc, String> = service_addrs.iter().map(|(s, a)| (*s, url(*a))).collect();
 
-        let mut signers = HashMap::new();
-        let mut callers = config.callers.clone();
-        for (name, role) in COMPONENTS {
-            let (signer, _) = platform::identity::Signer::generate(name)?;
-            callers.push((name.to_owned(), role, signer.public_key()));
-            signers.insert(name, signer);
-        }
-        let trust = platform::identity::Trust::new(callers)?;
+        let (signers, trust) = identities(&config.callers)?;
         let signer = |name: &str| &signers[name];
         let storage = &config.storage;
         let cache =
             platform::cache::Cache::connect(storage.redis_url.as_deref(), &storage.schema_prefix)
                 .await?;
-        let contacts = || -> anyhow::Result<_> {
-            Ok(
-                proto::contact::v1::contact_service_client::ContactServiceClient::new(
-                    platform::grpc::peer(&urls[&Svc::Contact], signer("auth-svc"))?,
-                ),
-            )
-        };
-        let peers = account_svc::Peers::connect(
-            &urls[&Svc::Contact],
-            &urls[&Svc::Billing],
-            &urls[&Svc::Auth],
-            signer("account-svc"),
-        )?;
-        let states = HashMap::from([
-            (
-                Svc::Account,
-                ServiceState::Account(
-                    account_svc::State::open(storage, peers, cache.clone()).await?,
-                ),
-            ),
-            (
-                Svc::Contact,
-                ServiceState::Contact(
-                    contact_svc::State::open(
-                        storage,
-                        contact_svc::behalf::Peers::connect(
-                            &urls[&Svc::Account],
-                            &urls[&Svc::Auth],
-                            signer("contact-svc"),
-                        )?,
-                        cache.clone(),
-                    )
-                    .await?,
-                ),
-            ),
-            (
-                Svc::Billing,
-                ServiceState::Billing(
-                    billing_svc::State::open(
-                        storage,
-                        proto::account::v1::account_service_client::AccountServiceClient::new(
-                            platform::grpc::peer(&urls[&Svc::Account], signer("billing-svc"))?,
-                        ),
-                        cache.clone(),
-                    )
-                    .await?,
-                ),
-            ),
-            (
-                Svc::Auth,
-                ServiceState::Auth(
-                    auth_svc::State::open(
-                        storage,
-                        cache.clone(),
-                        contacts()?,
-                        proto::account::v1::account_service_client::AccountServiceClient::new(
-                            platform::grpc::peer(&urls[&Svc::Account], signer("auth-svc"))?,
-                        ),
-                    )
-                    .await?,
-                ),
-            ),
-        ]);
+        let states = open_states(storage, &cache, &urls, &signers).await?;
         let mut running = HashMap::new();
         for (svc, listener) in listeners {
             running.insert(svc, serve(&states[&svc], &trust, listener));
