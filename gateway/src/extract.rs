@@ -198,6 +198,16 @@ where
         .map_err(|_| serde::de::Error::custom(format!("{v} is out of range")))
 }
 
+/// An id this platform never issues names nothing: 404, without asking
+/// a service.
+pub fn issued_id(id: &str) -> Result<(), Problem> {
+    if platform::id::is_id(id) {
+        Ok(())
+    } else {
+        Err(Problem::not_found())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,6 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::wire::{AccountGet, PartnerProgram, PaymentType, Program, v1_field};
 use crate::AppState;
 use crate::auth::Caller;
 use crate::extract::{ApiJson, ApiPath as Path, ApiQuery, paging};
@@ -21,43 +22,6 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_accounts, create_account))
         .routes(routes!(get_account, head_account, delete_account))
-}
-
-/// An account or partner as the reference's AccountGetV1 shows it.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[schema(as = AccountGetV1Model)]
-pub struct AccountGet {
-    /// `["partner"]` or `["account"]`.
-    #[schema(value_type = Vec<Program>)]
-    pub programs: Vec<String>,
-    #[serde(rename = "customerID")]
-    pub customer_id: String,
-    #[serde(rename = "userName")]
-    pub user_name: String,
-    /// When the customer was created, as the reference's examples write it:
-    /// ISO 8601 with milliseconds and offset (`2017-04-20T09:50:26.203+00:00`).
-    #[serde(rename = "purchaseDate")]
-    #[schema(pattern = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}\+00:00$")]
-    pub purchase_date: String,
-    /// Empty for the root distributor.
-    #[serde(rename = "parentPartnerID")]
-    pub parent_partner_id: String,
-    #[serde(rename = "planName")]
-    pub plan_name: String,
-    /// `enabled` or `disabled`.
-    pub state: String,
-    /// `account` or `partner`.
-    pub kind: String,
-    /// The owner contact created with the customer.
-    #[serde(rename = "ownerContactID", default)]
-    pub owner_contact_id: String,
-    /// For partners: `distributor`, `partner` or `advisor`.
-    #[serde(
-        rename = "partnerProgram",
-        skip_serializing_if = "String::is_empty",
-        default
-    )]
-    pub partner_program: String,
 }
 
 impl From<pb::Customer> for AccountGet {
@@ -239,23 +203,6 @@ pub struct AccountCreate {
     pub partner_program: Option<String>,
 }
 
-/// The reference's programs: what a customer is.
-#[derive(Debug, Clone, Copy, ToSchema)]
-#[serde(rename_all = "lowercase")]
-#[allow(dead_code)]
-pub enum Program {
-    Partner,
-    Account,
-}
-
-#[derive(Debug, Clone, Copy, ToSchema)]
-#[serde(rename_all = "lowercase")]
-#[allow(dead_code)]
-pub enum PartnerProgram {
-    Partner,
-    Advisor,
-}
-
 /// v1's general data: the customer's user name and parent, and its owner
 /// contact in the same object.
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -357,14 +304,6 @@ pub struct Payment {
     pub credit_card: Option<CreditCard>,
 }
 
-#[derive(Debug, Clone, Copy, ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[allow(dead_code)]
-pub enum PaymentType {
-    CreditCard,
-    PaperCheck,
-}
-
 /// The card goes to the processor and is dropped: only brand, last four
 /// digits and expiry are kept. `Debug` is written by hand so that no log
 /// ever shows the number or the code.
@@ -454,19 +393,6 @@ impl AccountCreate {
             options: Default::default(),
             v1: true,
         }
-    }
-}
-
-/// Field paths as v1's model spells them: `street` is v2's `addressLine1`,
-/// the name is `userName`, and the owner's fields sit in `general` itself.
-pub fn v1_field(field: &str) -> String {
-    let field = field
-        .replace("address.addressLine1", "address.street")
-        .replace("general.accountName", "general.userName");
-    match field.strip_prefix("general.owner.") {
-        Some(rest) => format!("general.{rest}"),
-        None if field == "general.owner" => "general".into(),
-        None => field,
     }
 }
 

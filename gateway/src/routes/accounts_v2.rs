@@ -13,7 +13,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::accounts::{__path_delete_account, __path_head_account, delete_account, head_account};
-use super::accounts::{ListQuery, PartnerProgram, PaymentType, Program, fetch_page};
+use super::accounts::{ListQuery, fetch_page};
+use super::wire::{AccountGetV2, AddressV2, CreditCardV2, PaymentV2};
+use super::wire::{PartnerProgram, Program};
 use crate::AppState;
 use crate::auth::Caller;
 use crate::extract::{ApiJson, ApiPath as Path, ApiQuery};
@@ -23,44 +25,6 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_accounts_v2, create_account_v2))
         .routes(routes!(get_account_v2, head_account, delete_account))
-}
-
-/// An account or partner as v2 shows it (the reference's AccountGetV2).
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[schema(as = AccountGetV2Model)]
-pub struct AccountGetV2 {
-    /// `["partner"]` or `["account"]`.
-    #[schema(value_type = Vec<Program>)]
-    pub programs: Vec<String>,
-    #[serde(rename = "customerID")]
-    pub customer_id: String,
-    #[serde(rename = "userName")]
-    pub user_name: String,
-    /// The day the customer was created, `YYYY-MM-DD` (UTC).
-    #[serde(rename = "purchaseDate")]
-    #[schema(pattern = r"^\d{4}-\d{2}-\d{2}$")]
-    pub purchase_date: String,
-    #[serde(rename = "parentPartnerID")]
-    pub parent_partner_id: String,
-    #[serde(rename = "planName")]
-    pub plan_name: String,
-    /// `enabled` or `disabled`.
-    pub state: String,
-    /// `account` or `partner`.
-    pub kind: String,
-    #[serde(
-        rename = "partnerProgram",
-        skip_serializing_if = "String::is_empty",
-        default
-    )]
-    pub partner_program: String,
-    #[serde(rename = "ownerContactID", default)]
-    pub owner_contact_id: String,
-    #[serde(rename = "msaAccepted", default)]
-    pub msa_accepted: bool,
-    /// The OptionsV2 given at creation.
-    #[serde(default)]
-    pub options: std::collections::BTreeMap<String, String>,
 }
 
 impl From<pb::Customer> for AccountGetV2 {
@@ -226,7 +190,7 @@ pub struct OwnerV2 {
     #[schema(max_length = 50)]
     pub cellular_phone: Option<String>,
     #[serde(default)]
-    #[schema(value_type = Option<super::partners::Culture>)]
+    #[schema(value_type = Option<super::wire::Culture>)]
     pub culture: Option<String>,
 }
 
@@ -242,41 +206,12 @@ pub struct CompanyV2 {
     #[schema(required = true, nullable = false)]
     pub address: Option<AddressV2>,
     #[serde(default)]
-    #[schema(value_type = Option<super::partners::Culture>)]
+    #[schema(value_type = Option<super::wire::Culture>)]
     pub culture: Option<String>,
     /// At most 50 characters; EU numbers are format-checked.
     #[serde(default)]
     #[schema(max_length = 50)]
     pub vat_number: Option<String>,
-}
-
-/// The European address model (the reference's AddressV2).
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[schema(as = AddressV2Model)]
-pub struct AddressV2 {
-    /// v1's `street` is accepted here too, so v1 bodies keep working on v2.
-    #[serde(alias = "street")]
-    #[schema(required = true, nullable = false, min_length = 1, max_length = 100)]
-    pub address_line1: Option<String>,
-    #[serde(default)]
-    #[schema(max_length = 100)]
-    pub address_line2: Option<String>,
-    #[serde(default)]
-    #[schema(max_length = 100)]
-    pub address_line3: Option<String>,
-    #[schema(required = true, nullable = false, min_length = 1, max_length = 50)]
-    pub city: Option<String>,
-    /// Required (name or ISO 3166-2 code) in US, CA, NL, IT and DE.
-    #[serde(default)]
-    #[schema(max_length = 50)]
-    pub state: Option<String>,
-    /// In the national format where the platform knows it.
-    #[schema(required = true, nullable = false, min_length = 1, max_length = 50)]
-    pub zip: Option<String>,
-    /// ISO 3166 country name or alpha-2 code.
-    #[schema(required = true, nullable = false, min_length = 2, max_length = 50)]
-    pub country: Option<String>,
 }
 
 impl AddressV2 {
@@ -291,66 +226,6 @@ impl AddressV2 {
             country: self.country.unwrap_or_default(),
         }
     }
-}
-
-/// The reference's PaymentV2: how the customer pays, and its billing
-/// contact and address (what `GET accounts/{customerID}/billing` answers).
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[schema(as = PaymentV2Model)]
-pub struct PaymentV2 {
-    #[schema(required = true, nullable = false, min_length = 1, max_length = 50)]
-    pub name: Option<String>,
-    #[schema(required = true, nullable = false, min_length = 1, max_length = 100)]
-    pub phone: Option<String>,
-    #[schema(required = true, nullable = false)]
-    pub address: Option<AddressV2>,
-    /// `creditCard` (needs `creditCard`; the parent must have payment
-    /// processing) or `paperCheck` (bills the parent).
-    #[serde(rename = "type")]
-    #[schema(required = true, nullable = false, value_type = Option<PaymentType>)]
-    pub kind: Option<String>,
-    pub credit_card: Option<CreditCardV2>,
-}
-
-/// The reference's PaymentCreditCardV2. The card goes to the processor and
-/// is dropped: only brand, last four digits and expiry are kept. `Debug` is
-/// written by hand so that no log ever shows the number or the code.
-#[derive(Default, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[schema(as = PaymentCreditCardV2Model)]
-pub struct CreditCardV2 {
-    /// AMEX, DC, DISCOVER, MC, VISA or MAESTRO, in any case.
-    #[serde(rename = "type")]
-    #[schema(required = true, nullable = false, min_length = 1, max_length = 10)]
-    pub kind: Option<String>,
-    #[schema(
-        required = true,
-        nullable = false,
-        max_length = 20,
-        pattern = "^[0-9 -]{12,20}$"
-    )]
-    pub card_number: Option<String>,
-    /// At most 2 characters; not every card has one.
-    #[serde(default)]
-    #[schema(max_length = 2)]
-    pub issue_number: Option<String>,
-    /// `MM/YY`; required for Maestro.
-    #[serde(default)]
-    #[schema(pattern = "^(0[1-9]|1[0-2])/[0-9]{2}$")]
-    pub start_date: Option<String>,
-    /// `MM/YY`
-    #[schema(
-        required = true,
-        nullable = false,
-        pattern = "^(0[1-9]|1[0-2])/[0-9]{2}$"
-    )]
-    pub expiration_date: Option<String>,
-    #[schema(required = true, nullable = false, pattern = "^[0-9]{3,4}$")]
-    pub security_code: Option<String>,
-    #[serde(default)]
-    #[schema(max_length = 100)]
-    pub holder_name: Option<String>,
 }
 
 impl std::fmt::Debug for CreditCardV2 {

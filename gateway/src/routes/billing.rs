@@ -16,13 +16,12 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::accounts::PaymentType;
-use super::accounts_v2::{AddressV2, CreditCardV2};
-use super::company::AddressViewV2;
-use super::contacts::issued_id;
+use super::wire::AddressViewV2;
+use super::wire::PaymentType;
+use super::wire::{AddressV2, CreditCardV2};
 use crate::AppState;
 use crate::auth::Caller;
-use crate::extract::{ApiJson, ApiPath as Path, ApiQuery, paging};
+use crate::extract::{ApiJson, ApiPath as Path, ApiQuery, issued_id, paging};
 use crate::problem::Problem;
 
 pub fn router() -> OpenApiRouter<AppState> {

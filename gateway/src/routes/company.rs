@@ -9,8 +9,9 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::accounts::v1_field;
-use super::accounts_v2::AddressV2;
+use super::wire::AddressV2;
+use super::wire::AddressViewV2;
+use super::wire::v1_field;
 use crate::AppState;
 use crate::auth::Caller;
 use crate::extract::{ApiJson, ApiPath as Path};
@@ -43,21 +44,6 @@ pub struct CompanyViewV1 {
     pub name: String,
     pub phone: String,
     pub address: AddressViewV1,
-}
-
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[schema(as = AddressGetV2Model)]
-pub struct AddressViewV2 {
-    pub address_line1: String,
-    pub address_line2: String,
-    pub address_line3: String,
-    pub city: String,
-    /// ISO 3166-2 subdivision code without the country prefix, where one applies.
-    pub state: String,
-    pub zip: String,
-    /// ISO 3166-1 alpha-2.
-    pub country: String,
 }
 
 impl From<proto::common::v1::Address> for AddressViewV2 {
@@ -151,7 +137,7 @@ pub struct CompanyUpdateV2 {
     #[schema(max_length = 50)]
     pub phone: Option<String>,
     pub address: Option<AddressUpdateV2>,
-    #[schema(value_type = Option<super::partners::Culture>)]
+    #[schema(value_type = Option<super::wire::Culture>)]
     pub culture: Option<String>,
     #[schema(max_length = 50)]
     pub vat_number: Option<String>,

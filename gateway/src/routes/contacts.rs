@@ -21,7 +21,7 @@ use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::auth::Caller;
-use crate::extract::{ApiJson, ApiPath as Path, ApiQuery, paging};
+use crate::extract::{ApiJson, ApiPath as Path, ApiQuery, issued_id, paging};
 use crate::problem::Problem;
 
 pub fn router_v1() -> OpenApiRouter<AppState> {
@@ -41,16 +41,6 @@ pub fn router_v2() -> OpenApiRouter<AppState> {
             assign_contact
         ))
         .routes(routes!(change_password))
-}
-
-/// An id this platform never issues names nothing: 404, without asking
-/// a service.
-pub(crate) fn issued_id(id: &str) -> Result<(), Problem> {
-    if platform::id::is_id(id) {
-        Ok(())
-    } else {
-        Err(Problem::not_found())
-    }
 }
 
 /// A contact as the reference's ContactGet shows it (v1).
@@ -279,7 +269,7 @@ pub struct ContactCreate {
     pub access_role_names: Vec<String>,
     /// v2 only.
     #[serde(default)]
-    #[schema(value_type = Option<super::partners::Culture>)]
+    #[schema(value_type = Option<super::wire::Culture>)]
     pub culture: Option<String>,
 }
 
@@ -443,7 +433,7 @@ pub struct ContactInfoUpdate {
     #[schema(max_length = 50)]
     pub cellular_phone: Option<String>,
     /// v2 only.
-    #[schema(value_type = Option<super::partners::Culture>)]
+    #[schema(value_type = Option<super::wire::Culture>)]
     pub culture: Option<String>,
     /// Replaces the contact's roles on this customer: at least one, each
     /// suiting the customer (partner roles on partners, account roles on

@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::accounts_v2::{AccountGetV2, PaymentV2};
+use super::wire::{AccountGetV2, PaymentV2};
 use crate::AppState;
 use crate::auth::Caller;
 use crate::extract::{ApiJson, ApiPath as Path, ApiQuery, paging};

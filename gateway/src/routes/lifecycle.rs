@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::accounts::AccountGet;
+use super::wire::AccountGet;
 use crate::AppState;
 use crate::auth::{Caller, access_key};
 use crate::extract::{ApiJson, ApiPath as Path};

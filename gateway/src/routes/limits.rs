@@ -17,10 +17,9 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::contacts::issued_id;
 use crate::AppState;
 use crate::auth::Caller;
-use crate::extract::{ApiJson, ApiPath as Path};
+use crate::extract::{ApiJson, ApiPath as Path, issued_id};
 use crate::problem::{FieldError, Problem};
 
 pub fn router() -> OpenApiRouter<AppState> {

@@ -16,6 +16,7 @@ pub mod oauth;
 pub mod partners;
 pub mod plans;
 pub mod roles;
+pub mod wire;
 
 use axum::Router;
 use utoipa_axum::router::OpenApiRouter;

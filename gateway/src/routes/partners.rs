@@ -14,6 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::wire::Culture;
 use crate::AppState;
 use crate::auth::{Caller, access_key};
 use crate::extract::{ApiJson, ApiPath as Path, ApiQuery, paging};
@@ -275,15 +276,6 @@ impl From<account::PartnerSettings> for Settings {
         }
     }
 }
-
-/// The OpenAPI schema of a `culture` (fields name it with `value_type`):
-/// any `ll-CC` tag, an ISO 639-1 language and an ISO 3166-1 alpha-2
-/// country, case-insensitive, answered upper case (DESIGN §6.2). The
-/// reference's list ("e.g. 'EN-US', 'EN-GB', …") gives the examples, not a
-/// closed set; which codes exist is the services' to check (account-svc for
-/// companies and settings, contact-svc for contacts). A schema only, never
-/// a value: the fields stay strings.
-pub struct Culture;
 
 impl Culture {
     /// Two letters, a hyphen, two letters (either case).
