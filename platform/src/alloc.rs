@@ -8,10 +8,13 @@
 //! 3 GB after 300 account creations). mimalloc returns freed memory to the
 //! system after a short delay, so RSS follows the work in progress.
 //!
-//! The image sets `MIMALLOC_ARENA_EAGER_COMMIT=0` (mimalloc reads its
-//! options from the environment; setting them here would take `unsafe`):
-//! arenas are committed as used, which roughly halves idle and settled RSS
-//! (bench/memory.py numbers in deploy/Dockerfile).
+//! Two of mimalloc's defaults are compiled in (`.cargo/config.toml`, since
+//! setting its options at run time would take `unsafe` or the environment):
+//! arenas are committed as used, which roughly halves idle RSS, and an
+//! allocation over 8 MiB (Argon2id's 19 MiB) is mapped from the OS and
+//! unmapped when freed; in an arena it stayed resident until some later
+//! allocation happened to purge it (2 × 20 MiB after a round of creates).
+//! bench/memory.py measures both.
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
