@@ -123,35 +123,22 @@ fn document_common_problems(doc: &mut utoipa::openapi::OpenApi) {
             )
             .build()
     };
-    for (path, item) in doc.paths.paths.iter_mut() {
-        let live = path == "/health/live";
-        for op in [
-            &mut item.get,
-            &mut item.put,
-            &mut item.post,
-            &mut item.delete,
-            &mut item.head,
-            &mut item.patch,
-        ]
-        .into_iter()
-        .flatten()
-        {
-            let bearer = op.security.as_ref().is_some_and(|requirements| {
-                requirements
-                    .iter()
-                    .filter_map(|r| serde_json::to_value(r).ok())
-                    .any(|v| v.get("bearer").is_some())
-            });
-            let r = &mut op.responses.responses;
-            if bearer {
-                r.entry("401".to_owned())
-                    .or_insert_with(|| problem("No or bad token").into());
-            }
-            if !live {
-                r.entry("503".to_owned())
-                    .or_insert_with(|| problem("A service is down").into());
-            }
+    // Every path but the liveness probe's, through the one walk over
+    // operations the other passes use.
+    for op in operations(doc, &["/v1/", "/v2/", "/oauth2/", "/health/ready"]) {
+        let bearer = op.security.as_ref().is_some_and(|requirements| {
+            requirements
+                .iter()
+                .filter_map(|r| serde_json::to_value(r).ok())
+                .any(|v| v.get("bearer").is_some())
+        });
+        let r = &mut op.responses.responses;
+        if bearer {
+            r.entry("401".to_owned())
+                .or_insert_with(|| problem("No or bad token").into());
         }
+        r.entry("503".to_owned())
+            .or_insert_with(|| problem("A service is down").into());
     }
 }
 
